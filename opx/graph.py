@@ -1,0 +1,149 @@
+"""The incident-analysis graph.
+
+::
+
+    START -> change-intelligence ┐
+          -> historical-pattern  │
+          -> knowledge-rag       ├-> response-strategy -> consensus -> cost-guardian -> END
+          -> risk-blast-radius   │
+          -> signal-intelligence ┘
+
+The five first-wave agents run in one super-step; their results merge through
+:func:`opx.state.merge_results`, keyed by agent, so the state after the join is the same
+whatever order the branches finish in. Every node returns data -- an agent failure is a
+FAILURE result -- so one bad agent never fails the graph.
+
+Budget gate: response-strategy checks the spend of the first wave before calling
+Bedrock; at 100% of the budget it records SKIPPED (``BUDGET_EXCEEDED``) and spends
+nothing. The cost guardian then prices every call and decides the final status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from opx.agents import run_agent, session_id_for
+from opx.config import Settings
+from opx.consensus import compute_consensus
+from opx.context import incident_context, strategy_context
+from opx.cost import Pricing, cost_report, evaluate_budget
+from opx.state import PARALLEL_AGENTS, STRATEGY_AGENT, AgentResult, ExecutionState
+
+CONSENSUS_NODE = "consensus"
+COST_GUARDIAN_NODE = "cost-guardian"
+
+
+@dataclass(frozen=True)
+class GraphDeps:
+    """What the nodes need from the outside world, built once per cold start."""
+
+    bedrock: Any
+    settings: Settings
+    pricing: Pricing
+
+
+def build_graph(deps: GraphDeps, checkpointer: BaseCheckpointSaver) -> CompiledStateGraph:
+    builder = StateGraph(ExecutionState)
+    for agent in PARALLEL_AGENTS:
+        builder.add_node(agent, _first_wave_node(agent, deps))
+        builder.add_edge(START, agent)
+    builder.add_node(STRATEGY_AGENT, _strategy_node(deps))
+    builder.add_edge(list(PARALLEL_AGENTS), STRATEGY_AGENT)
+    builder.add_node(CONSENSUS_NODE, _consensus_node)
+    builder.add_edge(STRATEGY_AGENT, CONSENSUS_NODE)
+    builder.add_node(COST_GUARDIAN_NODE, _cost_guardian_node(deps))
+    builder.add_edge(CONSENSUS_NODE, COST_GUARDIAN_NODE)
+    builder.add_edge(COST_GUARDIAN_NODE, END)
+    return builder.compile(checkpointer=checkpointer)
+
+
+def _invoke(deps: GraphDeps, agent: str, state: ExecutionState, context: dict) -> AgentResult:
+    return run_agent(
+        agent,
+        context,
+        client=deps.bedrock,
+        settings=deps.settings.agents[agent],
+        session_id=session_id_for(state["execution_id"], agent),
+        policy=deps.settings.retry_policy,
+    )
+
+
+def _first_wave_node(agent: str, deps: GraphDeps) -> Callable[[ExecutionState], dict]:
+    def node(state: ExecutionState) -> dict:
+        result = _invoke(deps, agent, state, incident_context(state["incident"]))
+        return {"hypotheses": {agent: result}}
+
+    node.__name__ = agent.replace("-", "_")
+    return node
+
+
+def _strategy_node(deps: GraphDeps) -> Callable[[ExecutionState], dict]:
+    def response_strategy(state: ExecutionState) -> dict:
+        spent = Decimal(cost_report(state["hypotheses"], deps.pricing)["total_usd"])
+        budget = evaluate_budget(spent, Decimal(state["budget_usd"]))
+        if budget["state"] == "EXCEEDED":
+            return {"strategy": _skipped(STRATEGY_AGENT, budget)}
+        context = strategy_context(state["incident"], state["hypotheses"])
+        return {"strategy": _invoke(deps, STRATEGY_AGENT, state, context)}
+
+    return response_strategy
+
+
+def _skipped(agent: str, budget: dict[str, Any]) -> AgentResult:
+    return AgentResult(
+        agent=agent,
+        status="SKIPPED",
+        output=None,
+        error={
+            "code": "BUDGET_EXCEEDED",
+            "message": (
+                f"spent {budget['spent_usd']} USD of a {budget['budget_usd']} USD budget "
+                "before this agent; no further Bedrock spend"
+            ),
+        },
+        usage={"input_tokens": 0, "output_tokens": 0},
+        model_id=None,
+        attempts=0,
+        raw_completion="",
+    )
+
+
+def _consensus_node(state: ExecutionState) -> dict:
+    return {"consensus": compute_consensus(state["hypotheses"], state.get("strategy"))}
+
+
+def _cost_guardian_node(deps: GraphDeps) -> Callable[[ExecutionState], dict]:
+    def cost_guardian(state: ExecutionState) -> dict:
+        results = all_results(state)
+        report = cost_report(results, deps.pricing)
+        budget = evaluate_budget(Decimal(report["total_usd"]), Decimal(state["budget_usd"]))
+        return {"cost": {**report, "budget": budget}, "status": _status(results, budget)}
+
+    return cost_guardian
+
+
+def all_results(state: ExecutionState) -> dict[str, AgentResult]:
+    """The five hypotheses plus the strategy result (when the node has run)."""
+    results = dict(state.get("hypotheses", {}))
+    strategy = state.get("strategy")
+    if strategy is not None:
+        results[STRATEGY_AGENT] = strategy
+    return {agent: results[agent] for agent in sorted(results)}
+
+
+def _status(results: dict[str, AgentResult], budget: dict[str, Any]) -> str:
+    """FAILED: no first-wave agent succeeded. DEGRADED: anything less than a full,
+    in-budget run. SUCCEEDED otherwise."""
+    if not any(results[a]["status"] == "SUCCESS" for a in PARALLEL_AGENTS if a in results):
+        return "FAILED"
+    everyone_ok = all(result["status"] == "SUCCESS" for result in results.values())
+    if everyone_ok and budget["state"] != "EXCEEDED":
+        return "SUCCEEDED"
+    return "DEGRADED"

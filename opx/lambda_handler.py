@@ -1,0 +1,166 @@
+"""Lambda entry point: ``opx.lambda_handler.handler``.
+
+The handler never raises. Every path ends in a response dict -- 200 (analysis done,
+possibly degraded), 400 (the event is not one opx accepts, with every failing field),
+or 500 (a named error code) -- and one EMF metrics document.
+
+Idempotency: the execution id is a hash of the event, and it is the LangGraph thread.
+A redelivered event whose execution completed returns the stored result without
+calling Bedrock; one whose execution was interrupted resumes from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph.state import CompiledStateGraph
+
+from opx import aws, metrics, response
+from opx.config import ConfigurationError, Settings
+from opx.cost import load_pricing
+from opx.events import EventValidationError, Incident, parse_event
+from opx.graph import GraphDeps, all_results, build_graph
+from opx.ids import execution_id
+from opx.state import ExecutionState
+
+logger = Logger(service=metrics.SERVICE)
+
+
+@dataclass(frozen=True)
+class Container:
+    """What a Lambda execution environment keeps between invocations."""
+
+    settings: Settings
+    graph: CompiledStateGraph
+    checkpointer: BaseCheckpointSaver
+
+
+_container: Container | None = None
+
+
+def cold_start() -> None:
+    """Forget everything kept between invocations, as a new execution environment would.
+
+    The next invocation re-reads the environment, builds new AWS clients from boto3's
+    default session and -- without DynamoDB checkpointing -- starts an empty in-memory
+    checkpointer. Replay tools call this between independent runs.
+    """
+    global _container
+    _container = None
+
+
+def _get_container() -> Container:
+    global _container
+    if _container is None:
+        settings = Settings.from_env(os.environ)
+        checkpointer = _checkpointer(settings)
+        deps = GraphDeps(
+            bedrock=aws.bedrock_agent_runtime(settings.region),
+            settings=settings,
+            pricing=load_pricing(),
+        )
+        _container = Container(settings, build_graph(deps, checkpointer), checkpointer)
+    return _container
+
+
+def _checkpointer(settings: Settings) -> BaseCheckpointSaver:
+    if not settings.use_dynamodb_checkpointing:
+        return InMemorySaver()
+    from opx.checkpointing import DynamoDBCheckpointer
+
+    return DynamoDBCheckpointer(
+        settings.checkpoint_table_name,
+        client=aws.dynamodb(settings.region),
+        ttl_days=settings.checkpoint_ttl_days,
+    )
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    started = time.time()
+    outcome = "error"
+    cost = Decimal(0)
+    agents: dict[str, str] = {}
+    exec_id: str | None = None
+    try:
+        incident = parse_event(event)
+        exec_id = execution_id(incident)
+        state = _run(_get_container(), incident, exec_id)
+        result = response.success(state)
+        outcome = state["status"].lower()
+        cost = Decimal(state["cost"]["total_usd"])
+        agents = {agent: r["status"] for agent, r in all_results(state).items()}
+    except EventValidationError as exc:
+        outcome = "invalid_input"
+        result = response.invalid_input(exc.errors)
+    except Exception as exc:
+        code, message = _classify(exc)
+        _log_safely("exception", "execution failed", execution_id=exec_id, error=code)
+        result = response.server_error(code, message, exec_id)
+    duration_ms = round((time.time() - started) * 1000)
+    _emit_safely(metrics.ExecutionMetrics(outcome, duration_ms, cost, agents))
+    _log_safely(
+        "info",
+        "execution finished",
+        execution_id=exec_id,
+        status_code=result["statusCode"],
+        outcome=outcome,
+        request_id=getattr(context, "aws_request_id", None),
+    )
+    return result
+
+
+def _run(container: Container, incident: Incident, exec_id: str) -> ExecutionState:
+    config = {
+        "configurable": {"thread_id": exec_id, "incident_id": incident.incident_id},
+        "metadata": {"incident_id": incident.incident_id},
+    }
+    snapshot = container.graph.get_state(config)
+    if snapshot.values and not snapshot.next:
+        return snapshot.values  # completed before: same answer, no Bedrock call
+    if snapshot.next:
+        return container.graph.invoke(None, config)  # interrupted: resume
+    budget = incident.budget_usd
+    if budget is None:
+        budget = container.settings.default_budget_usd
+    initial: ExecutionState = {
+        "execution_id": exec_id,
+        "incident": incident.model_dump(mode="json"),
+        "budget_usd": str(budget),
+    }
+    return container.graph.invoke(initial, config)
+
+
+def _classify(exc: Exception) -> tuple[str, str]:
+    """A stable error code for a 500, and a one-line message."""
+    if isinstance(exc, ConfigurationError):
+        return "CONFIGURATION_ERROR", str(exc)
+    if isinstance(exc, EndpointConnectionError):
+        return "AWS_UNREACHABLE", str(exc)
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return "AWS_ERROR", f"{error.get('Code', 'Unknown')}: {error.get('Message', '')}"
+    if isinstance(exc, BotoCoreError):
+        return "AWS_ERROR", str(exc)
+    return "EXECUTION_FAILED", f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def _emit_safely(record: metrics.ExecutionMetrics) -> None:
+    try:
+        metrics.emit(record)
+    except Exception:
+        _log_safely("exception", "metrics emission failed")
+
+
+def _log_safely(level: str, message: str, **fields: Any) -> None:
+    # Logging is best effort: the response must still return.
+    with contextlib.suppress(Exception):
+        getattr(logger, level)(message, extra=fields)
