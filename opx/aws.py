@@ -12,13 +12,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-#: Bedrock calls are retried by :mod:`opx.agents` (deterministic backoff, in-stream
-#: errors included), so botocore must not retry them a second time underneath.
-BEDROCK_CONFIG = Config(
-    retries={"max_attempts": 1, "mode": "standard"},
-    connect_timeout=5,
-    read_timeout=120,
-)
+from opx.agents import bedrock_client_config
+
 #: DynamoDB and the rest keep botocore's standard retries (attempts from
 #: ``AWS_MAX_ATTEMPTS``, default 3) with a short connect timeout, so an unreachable
 #: endpoint fails fast inside the Lambda's 5-minute budget.
@@ -26,7 +21,8 @@ AWS_CONFIG = Config(retries={"mode": "standard"}, connect_timeout=3)
 
 
 def bedrock_agent_runtime(region: str) -> Any:
-    return boto3.client("bedrock-agent-runtime", region_name=region, config=BEDROCK_CONFIG)
+    # Bedrock retries belong to opx.agents (deterministic, in-stream errors included).
+    return boto3.client("bedrock-agent-runtime", region_name=region, config=bedrock_client_config())
 
 
 def dynamodb(region: str) -> Any:

@@ -8,18 +8,14 @@ plus its digest, so cost stays predictable and the request is identical on every
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from opx.agents.prompts import canonical_json
 from opx.state import PARALLEL_AGENTS, AgentResult
 
 #: Largest canonical evidence JSON (characters) passed to an agent verbatim.
 MAX_EVIDENCE_CHARS = 20_000
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def bounded_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
