@@ -205,9 +205,11 @@ def test_every_outcome_emits_the_six_metrics(
         assert directive["Namespace"] == "Phase6"
         assert {m["Name"] for m in directive["Metrics"]} == names
         assert sorted(directive["Dimensions"][0]) == ["Outcome", "service"]
-    assert docs[0]["Agent/SuccessCount"] == 6
-    assert docs[0]["Cost/TotalUSD"] == 0.036
-    assert docs[1]["Agent/SuccessCount"] == 0
+    # EMF carries each metric's values as a list (powertools batches per flush).
+    assert docs[0]["Agent/SuccessCount"] == [6.0]
+    assert docs[0]["Cost/TotalUSD"] == [0.036]
+    assert docs[1]["Agent/SuccessCount"] == [0.0]
+    assert docs[2]["Execution/Count"] == [1.0]
 
 
 def test_malformed_environment_is_a_named_500(

@@ -1,0 +1,257 @@
+"""DynamoDB items of a thread: building them, and turning one checkpoint's items back
+into a ``CheckpointTuple``.
+
+Attributes (low-level wire format; ``S`` string, ``N`` number, ``B`` binary)::
+
+    every item   session_id S, checkpoint_id S (sort key, see .keys), ttl N,
+                 payload B (sealed frame, see .chunking) | chunks N (count of chunk items)
+    head         + created_at S (checkpoint ts), parent_cid S?, incident_id S?
+                 frame = [checkpoint with channel values, metadata]
+    write        frame = [task_path, then (idx, channel, value) per write]
+    chunk        payload B only
+
+Items hold few attributes on purpose: the key already names thread, namespace,
+checkpoint, task and slot, and every attribute costs item size (WCUs) on each write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import CheckpointTuple, PendingWrite, writes_sort_key
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from opx.checkpointing import chunking, codec, keys
+from opx.checkpointing.errors import CheckpointCorruptError
+from opx.checkpointing.schema import TABLE_SCHEMA
+
+PK = TABLE_SCHEMA.partition_key
+SK = TABLE_SCHEMA.sort_key
+TTL = TABLE_SCHEMA.ttl_attribute
+#: Frame tag of the saver's own text fields; never handed to the serializer.
+TEXT = "text"
+
+Item = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """An owner item and the chunk items that must be stored before it."""
+
+    owner: Item
+    chunks: list[Item] = field(default_factory=list)
+
+
+def _with_payload(item: Item, fields: Sequence[tuple[str, bytes]]) -> Encoded:
+    blob = chunking.seal(fields)
+    pieces = chunking.split(blob)
+    if not pieces:
+        item["payload"] = {"B": blob}
+        return Encoded(item)
+    item["chunks"] = {"N": str(len(pieces))}
+    owner_key = item[SK]["S"]
+    chunks = [
+        {
+            PK: item[PK],
+            SK: {"S": keys.chunk_key(owner_key, seq)},
+            TTL: item[TTL],
+            "payload": {"B": piece},
+        }
+        for seq, piece in enumerate(pieces)
+    ]
+    return Encoded(item, chunks)
+
+
+def encode_head(
+    *,
+    thread_id: str,
+    checkpoint_ns: str,
+    checkpoint_id: str,
+    parent_id: str | None,
+    checkpoint: tuple[str, bytes],
+    metadata: tuple[str, bytes],
+    created_at: str,
+    ttl: int,
+    incident_id: str | None,
+) -> Encoded:
+    item: Item = {
+        PK: {"S": thread_id},
+        SK: {"S": keys.head_key(checkpoint_ns, checkpoint_id)},
+        TTL: {"N": str(ttl)},
+        TABLE_SCHEMA.gsi_sort_key: {"S": created_at},
+    }
+    if parent_id:
+        item["parent_cid"] = {"S": parent_id}
+    if incident_id:
+        item[TABLE_SCHEMA.gsi_partition_key] = {"S": incident_id}
+    return _with_payload(item, [checkpoint, metadata])
+
+
+def encode_writes(
+    *,
+    thread_id: str,
+    checkpoint_ns: str,
+    checkpoint_id: str,
+    task_id: str,
+    task_path: str,
+    slot: str,
+    writes: Sequence[tuple[int, str, tuple[str, bytes]]],
+    ttl: int,
+) -> Encoded:
+    """One slot of a task: its regular writes together, or one special write."""
+    fields: list[tuple[str, bytes]] = [(TEXT, task_path.encode())]
+    for idx, channel, value in writes:
+        fields += [(TEXT, str(idx).encode()), (TEXT, channel.encode()), value]
+    item: Item = {
+        PK: {"S": thread_id},
+        SK: {"S": keys.write_key(checkpoint_ns, checkpoint_id, task_id, slot)},
+        TTL: {"N": str(ttl)},
+    }
+    return _with_payload(item, fields)
+
+
+@dataclass
+class Group:
+    """The items of one checkpoint as read: its head and everything under it."""
+
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    head: Item | None = None
+    others: list[tuple[keys.ParsedKey, Item]] = field(default_factory=list)
+
+
+class _Reader:
+    """Decodes one group; every failure becomes a ``CheckpointCorruptError``."""
+
+    def __init__(self, group: Group, serde: SerializerProtocol) -> None:
+        self.group = group
+        self.serde = serde
+        self.chunks: dict[str, dict[int, bytes]] = {}
+
+    @contextmanager
+    def _at(self, item: Item) -> Iterator[None]:
+        try:
+            yield
+        except CheckpointCorruptError:
+            raise
+        except Exception as exc:
+            g = self.group
+            raise CheckpointCorruptError(
+                g.thread_id,
+                g.checkpoint_ns,
+                g.checkpoint_id,
+                f"{type(exc).__name__}: {exc}",
+                sort_key=item.get(SK, {}).get("S"),
+            ) from exc
+
+    def _fields(self, item: Item) -> list[tuple[str, bytes]]:
+        if "chunks" in item:
+            count = int(item["chunks"]["N"])
+            pieces = self.chunks.get(item[SK]["S"], {})
+            # Chunks beyond `count` are leftovers of an earlier, longer attempt
+            # whose owner never landed; the digest vouches for the rest.
+            missing = [seq for seq in range(count) if seq not in pieces]
+            if missing:
+                raise ValueError(f"chunks {missing} of {count} are missing")
+            blob = b"".join(pieces[seq] for seq in range(count))
+        else:
+            blob = item["payload"]["B"]
+        return chunking.unseal(blob)
+
+    def _load(self, typed: tuple[str, bytes]) -> Any:
+        return codec.loads(self.serde, typed[0], typed[1])
+
+    def tuple(self) -> CheckpointTuple:
+        g = self.group
+        assert g.head is not None
+        writes: list[tuple[str, Item]] = []
+        for parsed, item in g.others:
+            if parsed.kind == "chunk":
+                with self._at(item):
+                    owner, seq = parsed.owner, parsed.seq
+                    assert owner is not None and seq is not None
+                    self.chunks.setdefault(owner, {})[seq] = item["payload"]["B"]
+            else:
+                assert parsed.task_id is not None
+                writes.append((parsed.task_id, item))
+        with self._at(g.head):
+            checkpoint_t, metadata_t = self._fields(g.head)
+            checkpoint = self._load(checkpoint_t)
+            metadata = self._load(metadata_t)
+            if not isinstance(checkpoint, dict) or checkpoint.get("id") != g.checkpoint_id:
+                raise ValueError("checkpoint payload does not belong to this item")
+            parent_id = g.head.get("parent_cid", {}).get("S")
+        return CheckpointTuple(
+            config=config_of(g.thread_id, g.checkpoint_ns, g.checkpoint_id),
+            checkpoint=checkpoint,
+            metadata=metadata,
+            parent_config=(
+                config_of(g.thread_id, g.checkpoint_ns, parent_id) if parent_id else None
+            ),
+            pending_writes=self._pending_writes(writes),
+        )
+
+    def _pending_writes(self, items: list[tuple[str, Item]]) -> list[PendingWrite]:
+        ordered: list[tuple[tuple[str, str, int], PendingWrite]] = []
+        for task_id, item in items:
+            with self._at(item):
+                fields = self._fields(item)
+                if len(fields) < 4 or (len(fields) - 1) % 3 or fields[0][0] != TEXT:
+                    raise ValueError("write payload has the wrong shape")
+                task_path = fields[0][1].decode()
+                for i in range(1, len(fields), 3):
+                    (idx_tag, idx_raw), (ch_tag, ch_raw), value_t = fields[i : i + 3]
+                    if idx_tag != TEXT or ch_tag != TEXT:
+                        raise ValueError("write payload has the wrong shape")
+                    idx = int(idx_raw.decode())
+                    write = (task_id, ch_raw.decode(), self._load(value_t))
+                    ordered.append((writes_sort_key(task_path, task_id, idx), write))
+        ordered.sort(key=lambda pair: pair[0])
+        return [write for _, write in ordered]
+
+
+def config_of(thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> RunnableConfig:
+    return {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": checkpoint_ns,
+            "checkpoint_id": checkpoint_id,
+        }
+    }
+
+
+def decode(group: Group, serde: SerializerProtocol) -> CheckpointTuple:
+    return _Reader(group, serde).tuple()
+
+
+def group_newest_first(thread_id: str, items: Iterator[Item]) -> Iterator[Group]:
+    """Group items read newest-first into complete checkpoints.
+
+    A checkpoint's writes and chunks arrive before its head (see :mod:`.keys`), so a
+    group is complete when its head shows up. Items of a checkpoint whose head never
+    landed (the process died between its writes and its head) are skipped: that
+    checkpoint does not exist yet.
+    """
+    current: Group | None = None
+    for item in items:
+        sort_key = item[SK]["S"]
+        try:
+            parsed = keys.parse(sort_key)
+        except ValueError as exc:
+            raise CheckpointCorruptError(thread_id, "?", "?", str(exc), sort_key=sort_key) from exc
+        if current is None or (current.checkpoint_ns, current.checkpoint_id) != (
+            parsed.checkpoint_ns,
+            parsed.checkpoint_id,
+        ):
+            current = Group(thread_id, parsed.checkpoint_ns, parsed.checkpoint_id)
+        if parsed.kind == "head":
+            current.head = item
+            yield current
+            current = None
+        else:
+            current.others.append((parsed, item))
