@@ -109,14 +109,23 @@ class FakeBedrock:
         return answers[min(attempt, len(answers) - 1)]()
 
 
+def hook(fake: FakeBedrock) -> None:
+    """Answer Bedrock calls of clients created from now on by boto3's default session.
+
+    ``register_first`` puts the hook ahead of moto, which would answer Bedrock with a
+    404; and since moto swaps the default session when a mock starts, hook inside it.
+    """
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register_first(
+        "before-send.bedrock-agent-runtime.InvokeAgent", fake.before_send
+    )
+
+
 def install(fake: FakeBedrock) -> Iterator[FakeBedrock]:
     """Answer the executor's Bedrock calls with ``fake`` for the duration of a test."""
     from opx.lambda_handler import cold_start
 
-    boto3.setup_default_session()
-    boto3.DEFAULT_SESSION.events.register(
-        "before-send.bedrock-agent-runtime.InvokeAgent", fake.before_send
-    )
+    hook(fake)
     cold_start()
     try:
         yield fake

@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+import boto3
 import pytest
 
 from opx import graph as graph_module
@@ -14,6 +15,7 @@ from opx.state import ALL_AGENTS, PARALLEL_AGENTS, STRATEGY_AGENT
 from tests.e2e.fake_bedrock import (
     FakeBedrock,
     completion,
+    hook,
     http_error,
     in_stream_throttle,
     output,
@@ -247,3 +249,31 @@ def test_unreachable_checkpoint_table_is_a_named_500(
     assert result["statusCode"] == 500
     assert result["body"]["error"] == "AWS_UNREACHABLE"
     assert bedrock.calls == []
+
+
+def test_dynamodb_checkpointing_gives_the_same_answer_and_is_idempotent(
+    bedrock: FakeBedrock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto import mock_aws
+
+    from opx.checkpointing import create_table, find_executions
+    from opx.lambda_handler import cold_start
+
+    in_memory = handler(sample_event("opx_incident"), None)
+    bedrock.calls.clear()
+    monkeypatch.setenv("USE_DYNAMODB_CHECKPOINTING", "true")
+    monkeypatch.setenv("CHECKPOINT_TABLE_NAME", "opx-checkpoints-e2e")
+    with mock_aws():
+        hook(bedrock)
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "opx-checkpoints-e2e")
+        cold_start()
+        first = handler(sample_event("opx_incident"), None)
+        cold_start()  # a new execution environment: only the table remembers
+        again = handler(sample_event("opx_incident"), None)
+        executions = find_executions(client, "opx-checkpoints-e2e", "INC-2026-0001")
+
+    assert first == in_memory
+    assert again == first
+    assert len(bedrock.calls) == 6
+    assert executions == ["exec-2e2b28d4830a5c667f92a48f58cf2c6d"]
