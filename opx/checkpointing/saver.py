@@ -1,45 +1,50 @@
 """``DynamoDBCheckpointer``: LangGraph checkpoints in the seed's DynamoDB table.
 
-Item layout (one partition per thread, ``session_id = thread_id``; sort key
-``checkpoint_id``, escaped parts joined by ``#``, see :mod:`.keys`)::
+Item layout -- one partition per thread (``session_id`` = thread id = execution
+id); the sort key ``checkpoint_id`` is built from escaped parts joined by ``#``
+(:mod:`.keys`), so one newest-first Query reads a checkpoint, a namespace or a
+whole thread, writes included::
 
-    <ns>#<cid>                        head: checkpoint with all channel values,
-                                      metadata, parent id, incident_id, created_at
-    <ns>#<cid>#c<seq>                 chunk of a head payload over 380 KB
-    <ns>#<cid>#w#<task>#<idx>         one pending write, idempotent per (task, idx)
-    <ns>#<cid>#w#<task>#<idx>#c<seq>  chunk of a write payload over 380 KB
+    <ns>#<cid>                  head: checkpoint with every channel value, metadata
+                                (payload); parent_cid, created_at, incident_id
+    <ns>#<cid>#c<seq>           chunk of a head payload over 380 KB
+    <ns>#<cid>#w#<task>#r       the regular writes of one task, in one item
+    <ns>#<cid>#w#<task>#-1..-4  one special write (error, scheduled, interrupt, resume)
+    <ns>#<cid>#w#<task>#<slot>#c<seq>   chunk of a write payload over 380 KB
 
-Every item carries ``ttl`` = ``time.time()`` + ``ttl_days`` (read at each call, so
-a frozen clock gives a frozen ttl). Heads carry ``incident_id`` (from the
-checkpoint metadata, else ``config["configurable"]["incident_id"]``) and
+Every item carries ``ttl`` = ``time.time()`` + ``ttl_days`` days, read at each call
+(a frozen clock gives a frozen ttl). Heads carry ``incident_id`` -- from the
+checkpoint metadata, else ``config["configurable"]["incident_id"]`` -- and
 ``created_at`` (the checkpoint's ``ts``): the sparse GSI ``incident-id-index``.
 
-DynamoDB calls (no chunks; a chunked payload adds one BatchWriteItem per 25
-chunks before its owner):
+DynamoDB calls (a payload over 380 KB adds one BatchWriteItem per 25 chunks,
+written before the item that owns them):
 
-    ==========================  ==============================================
-    get_tuple, latest           1 Query (desc, consistent, Limit 16; more pages
-                                only if the newest checkpoint has >15 items)
-    get_tuple, by id            1 Query (BETWEEN the checkpoint's key range)
-    list                        1 Query per page (1 MB pages; ``limit`` reads
-                                16, 32, ... items per page)
-    put                         1 PutItem
-    put_writes                  1 PutItem for one write, else 1 BatchWriteItem
-                                per 25 writes
-    delete_thread               1 Query per 1 MB of keys + 1 BatchWriteItem per 25
-    ==========================  ==============================================
+    =================  =========================================================
+    get_tuple, latest  1 Query (newest first, consistent, Limit 16; it reads on
+                       only when the newest checkpoint has 16+ items or > 1 MB)
+    get_tuple, by id   1 Query (BETWEEN the checkpoint's key range), consistent
+    list               1 Query per 1 MB page (with ``limit``: pages of 16, 32, ...)
+    put                1 PutItem
+    put_writes         1 PutItem; 1 TransactWriteItems if the call also carries
+                       special writes (error, interrupt...)
+    delete_thread      1 Query per 1 MB read + 1 BatchWriteItem per 25 items
+    copy_thread        1 Query per 1 MB read + 1 BatchWriteItem per 25 items of
+                       each kind (chunks, then writes, then heads)
+    prune              as delete_thread, for what it removes
+    =================  =========================================================
 
-A super-step with ``n`` tasks therefore costs ``n`` put_writes calls plus one
-PutItem; an invocation adds one Query up front. The 8-node fan-out graph of
-``bench/checkpointer.py`` (input, 1 entry, 5 parallel, 2 sequential) makes 15
-calls per invocation: 1 Query + 5 PutItem + 9 put_writes.
+So a super-step with ``n`` finished tasks costs ``n + 1`` PutItems, and an
+invocation one Query more. The 8-node fan-out graph of ``bench/checkpointer.py``
+makes 16 calls per invocation (1 Query, 6 checkpoints, 9 task writes), against
+55 for langgraph-checkpoint-aws's ``DynamoDBSaver``.
 
-Why writes are batched but still safe: BatchWriteItem is not atomic, so every
-write item lists the idx of its whole ``put_writes`` call, and a reader accepts a
-task's writes only when all of them are present (see :mod:`.items`). A process
-killed mid-batch therefore re-runs that task rather than resuming with part of
-its output. Heads and writes are stored only after their chunks, so a visible
-item whose chunks are missing is corruption, and raises.
+Why one item per task: a task's writes become visible together (a PutItem is
+atomic), so a resume never sees half of a task's output and skips re-running it.
+A repeated call overwrites the same item: idempotent per (task_id, idx). Owners
+are stored only after their chunks, so a visible item with a missing chunk is
+corruption and raises :class:`~opx.checkpointing.CheckpointCorruptError`; a head
+that never landed hides its checkpoint's writes (that step simply re-runs).
 """
 
 from __future__ import annotations
@@ -259,6 +264,47 @@ class DynamoDBCheckpointer(BaseCheckpointSaver[int]):
     def delete_thread(self, thread_id: str) -> None:
         self._table.delete(self._table.keys(thread_id))
 
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Copy every checkpoint and write; copies get a fresh ``ttl``.
+
+        Chunks are stored before writes, and writes before heads, so a reader of
+        the target never meets a head whose items are still on their way.
+        """
+        ttl = {"N": str(self._ttl())}
+        waves: dict[str, list[items.Item]] = {"chunk": [], "write": [], "head": []}
+        for item in self._table.items(source_thread_id):
+            kind = keys.parse(item[items.SK]["S"]).kind
+            waves[kind].append({**item, items.PK: {"S": target_thread_id}, items.TTL: ttl})
+        self._table.put_in_order([waves["chunk"], waves["write"], waves["head"]])
+
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        """``"delete"`` drops threads; ``"keep_latest"`` keeps, per namespace, the
+        newest checkpoint with its writes and chunks.
+
+        Every head stores all channel values, so the kept checkpoint stands on its
+        own -- unless the graph uses LangGraph's beta ``DeltaChannel``, whose
+        history lives in older checkpoints: do not prune such threads.
+        """
+        if strategy not in ("keep_latest", "delete"):
+            raise ValueError(f"unknown prune strategy {strategy!r}")
+        for thread_id in thread_ids:
+            if strategy == "delete":
+                self.delete_thread(thread_id)
+                continue
+            found = [(keys.parse(k[items.SK]["S"]), k) for k in self._table.keys(thread_id)]
+            latest: dict[str, str] = {}
+            for parsed, _ in found:
+                if parsed.kind == "head":
+                    ns = parsed.checkpoint_ns
+                    latest[ns] = max(latest.get(ns, parsed.checkpoint_id), parsed.checkpoint_id)
+            self._table.delete(
+                [
+                    key
+                    for parsed, key in found
+                    if latest.get(parsed.checkpoint_ns) != parsed.checkpoint_id
+                ]
+            )
+
     # --- async: boto3 is synchronous, so each call runs in a worker thread ----
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
@@ -298,6 +344,12 @@ class DynamoDBCheckpointer(BaseCheckpointSaver[int]):
 
     async def adelete_thread(self, thread_id: str) -> None:
         await asyncio.to_thread(self.delete_thread, thread_id)
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        await asyncio.to_thread(self.copy_thread, source_thread_id, target_thread_id)
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        await asyncio.to_thread(self.prune, thread_ids, strategy=strategy)
 
 
 def _incident_id(metadata: CheckpointMetadata, configurable: dict[str, Any]) -> str | None:

@@ -63,14 +63,23 @@ class ThreadTable:
 
     def keys(self, thread_id: str) -> list[Item]:
         """Primary keys of every item of a thread."""
+        return self._all(thread_id, keys_only=True)
+
+    def items(self, thread_id: str) -> list[Item]:
+        """Every item of a thread, whole."""
+        return self._all(thread_id, keys_only=False)
+
+    def _all(self, thread_id: str, *, keys_only: bool) -> list[Item]:
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "#pk = :pk",
-            "ProjectionExpression": "#pk, #sk",
-            "ExpressionAttributeNames": {"#pk": PK, "#sk": SK},
+            "ExpressionAttributeNames": {"#pk": PK},
             "ExpressionAttributeValues": {":pk": {"S": thread_id}},
             "ConsistentRead": True,
         }
+        if keys_only:
+            request["ProjectionExpression"] = "#pk, #sk"
+            request["ExpressionAttributeNames"]["#sk"] = SK
         found: list[Item] = []
         while True:
             page = self.client.query(**request)
@@ -104,6 +113,11 @@ class ThreadTable:
 
     def delete(self, keys: Sequence[Item]) -> None:
         self._batch([{"DeleteRequest": {"Key": key}} for key in keys])
+
+    def put_in_order(self, waves: Sequence[Sequence[Item]]) -> None:
+        """BatchWriteItem each wave fully before the next: a batch has no order."""
+        for wave in waves:
+            self._batch([{"PutRequest": {"Item": item}} for item in wave])
 
     def _batch(self, requests: Sequence[dict[str, Any]]) -> None:
         for start in range(0, len(requests), BATCH_LIMIT):
