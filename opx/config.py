@@ -13,10 +13,12 @@ from decimal import Decimal, InvalidOperation
 
 from opx.agents import AgentSettings, RetryPolicy, agent_settings_from_env
 from opx.agents.settings import env_prefix
+from opx.checkpointing.schema import TABLE_SCHEMA
 from opx.cost import DEFAULT_BUDGET_USD
 from opx.state import ALL_AGENTS
 
-DEFAULT_TABLE_NAME = "opx-langgraph-checkpoints-dev"
+#: The table a deployment without ``CHECKPOINT_TABLE_NAME`` uses (the schema names it).
+DEFAULT_TABLE_NAME = TABLE_SCHEMA.table_name("dev")
 DEFAULT_REGION = "us-east-1"
 
 
