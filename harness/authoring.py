@@ -143,7 +143,7 @@ def author(
     env: Mapping[str, str] | None = None,
 ) -> Scenario:
     """Record a scenario by running the handler against scripted agent answers."""
-    from harness.replay import LambdaContext, replay_environment
+    from harness.replayer import LambdaContext, replay_environment
     from opx.lambda_handler import handler
 
     draft = Scenario(

@@ -14,9 +14,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+_SCALARS = (str, int, float, bool, type(None))
+
 
 def plain(value: Any) -> Any:
     """Reduce ``value`` to JSON types, deterministically."""
+    kind = type(value)
+    if kind in _SCALARS:  # exact types first: the ABC checks below are slow per leaf
+        return value
+    if kind is dict:
+        return {str(key): plain(item) for key, item in value.items()}
+    if kind is list:
+        return [plain(item) for item in value]
     if isinstance(value, Mapping):
         return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -49,6 +58,35 @@ def pretty(value: Any) -> str:
 
 def digest(value: Any) -> str:
     return hashlib.sha256(dumps(value).encode()).hexdigest()
+
+
+#: Values whose canonical JSON is longer than this are shown by digest in results.
+LARGE_VALUE_CHARS = 16_384
+
+
+def elide_large(value: Any, limit: int = LARGE_VALUE_CHARS) -> Any:
+    """Replace each oversized value by ``{"elided": {"chars", "sha256"}}``.
+
+    Mappings are opened (their keys are the structure a reviewer reads); an oversized
+    list or string is elided whole.
+
+    A 600 KB evidence bundle would bury a snapshot's meaning; its digest still pins
+    every byte, so equality is as strict as before and the file stays reviewable.
+    """
+    if isinstance(value, Mapping):
+        return {key: _elided(item, limit) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_elided(item, limit) for item in value]
+    return value
+
+
+def _elided(value: Any, limit: int) -> Any:
+    text = dumps(value)
+    if len(text) <= limit:
+        return plain(value)
+    if isinstance(value, Mapping):
+        return elide_large(value, limit)
+    return {"elided": {"chars": len(text), "sha256": hashlib.sha256(text.encode()).hexdigest()}}
 
 
 class Aliases:

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from harness.authoring import AgentScript, agent_output, author
-from harness.replay import replay, replay_environment
+from harness.replayer import replay, replay_environment
 from harness.sandbox import CHECKPOINT_TABLE, NetworkBlockedError, no_network
 from harness.scenario import ErrorAnswer, Fault, Scenario, ScenarioError, load_scenario
 from harness.transport import UnmatchedRequestError

@@ -14,6 +14,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
@@ -21,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from moto import mock_aws
 
 from harness import canonical
@@ -60,7 +64,7 @@ class ReplayResult:
             {
                 "scenario": self.scenario,
                 "responses": self.responses,
-                "final_state": self.final_state,
+                "final_state": canonical.elide_large(self.final_state),
                 "checkpoints": self.checkpoints,
                 "metrics": self.metrics,
                 "bedrock_calls": self.bedrock_calls,
@@ -74,7 +78,8 @@ class ReplayResult:
 
 # --------------------------------------------------------------------------- session
 
-_session: boto3.Session | None = None
+_session: _ReplaySession | None = None
+_MAX_CLIENTS = 64
 _active: Transport | None = None
 
 
@@ -82,13 +87,59 @@ def _dispatch(**kwargs: Any) -> Any:
     return _active.before_send(**kwargs) if _active is not None else None
 
 
-def _replay_session() -> boto3.Session:
-    """One boto3 session per process, hooked once: a new session costs ~50 ms, a
-    client from an existing one ~2 ms."""
+def _client_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """Everything a client is built from: its arguments (a ``Config`` by the options it
+    was given) and the ``AWS_*`` environment botocore reads at creation (region,
+    endpoints, credentials, retry settings)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Config):
+            # A Config has no equality; what it was given identifies it.
+            options = getattr(value, "_user_provided_options", None)
+            return ("Config", sorted(options.items())) if options is not None else id(value)
+        return value
+
+    environ = sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))
+    arguments = [plain(a) for a in args], sorted((k, plain(v)) for k, v in kwargs.items())
+    return repr((arguments, environ))
+
+
+class _ReplaySession(boto3.Session):
+    """The one boto3 session replays run on, hooked once, handing out reused clients.
+
+    A new session costs ~50 ms; a new client ~3 ms plus ~2.5 ms more on its first
+    call (endpoint resolution, handler caches) -- and a replay used to build four of
+    them, ~20 ms of a ~100 ms warm replay. A botocore client holds no data between calls:
+    requests go to moto's global state or the transport, both per replay; the one
+    thing it counts, the standard-retry quota, is drawn only by a retried error and
+    refilled by every success. So an identical request for a client -- same
+    arguments, same ``AWS_*`` environment -- gets the same client object back. The
+    executor still cold-starts every replay (settings, graph and checkpointer are
+    rebuilt); only the botocore plumbing underneath is shared.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events.register_first("before-send", _dispatch)
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        key = _client_key(args, kwargs)
+        with self._clients_lock:
+            client = self._clients.get(key)
+            if client is None:
+                if len(self._clients) >= _MAX_CLIENTS:  # keys that never repeat: start over
+                    self._clients.clear()
+                client = self._clients[key] = super().client(*args, **kwargs)
+            return client
+
+
+def _replay_session() -> _ReplaySession:
+    """One boto3 session per process (see :class:`_ReplaySession`)."""
     global _session
     if _session is None:
-        _session = boto3.Session()
-        _session.events.register_first("before-send", _dispatch)
+        _session = _ReplaySession()
     return _session
 
 
@@ -100,19 +151,25 @@ def _captured_output() -> Iterator[io.StringIO]:
     handlers = [
         h for h in logging.getLogger(LAMBDA_LOGGER).handlers if isinstance(h, logging.StreamHandler)
     ]
-    previous = [h.setStream(buffer) for h in handlers]
+    # Swap streams directly: ``setStream`` flushes the old stream first, and the
+    # logger's stream may be a buffer a test framework has already closed.
+    previous = []
+    for handler in handlers:
+        with handler.lock:
+            previous.append(handler.stream)
+            handler.stream = buffer
     try:
         with redirect_stdout(buffer), redirect_stderr(buffer):
             yield buffer
     finally:
         for handler, stream in zip(handlers, previous, strict=True):
-            handler.setStream(stream)
+            with handler.lock:
+                handler.stream = sys.stdout if getattr(stream, "closed", False) else stream
 
 
 @contextmanager
 def replay_environment(scenario: Scenario, transport_factory: Any = Transport) -> Iterator[Any]:
     """Enter everything one replay needs; yields ``(transport, clock, output)``."""
-    from opx.checkpointing import create_table
     from opx.lambda_handler import cold_start
 
     global _active
@@ -130,13 +187,26 @@ def replay_environment(scenario: Scenario, transport_factory: Any = Transport) -
         _active = transport
         boto3.DEFAULT_SESSION = session
         try:
-            create_table(session.client("dynamodb"), CHECKPOINT_TABLE)
+            _create_checkpoint_table(session.client("dynamodb"))
             cold_start()
             yield transport, clock, output
         finally:
             cold_start()
             _active = None
             boto3.DEFAULT_SESSION = previous_default
+
+
+def _create_checkpoint_table(client: Any) -> None:
+    """The executor's checkpoint table, from the executor's own schema, on moto.
+
+    ``opx.checkpointing.create_table`` also waits for the table and switches on TTL
+    and point-in-time recovery: four more calls (~4 ms of every replay) that change
+    nothing a replay can observe -- moto creates tables ACTIVE, keeps TTL and PITR as
+    metadata only (it never expires items), and the executor reads neither.
+    """
+    from opx.checkpointing import TABLE_SCHEMA
+
+    client.create_table(**TABLE_SCHEMA.create_table_request(CHECKPOINT_TABLE))
 
 
 def replay(scenario: Scenario) -> ReplayResult:
@@ -178,7 +248,8 @@ def _execution_id(responses: list[dict[str, Any]]) -> str | None:
     return None
 
 
-_STATE_SKIP = ("branch:", "__")
+#: LangGraph bookkeeping channels (trigger and join barriers), not executor state.
+_STATE_SKIP = ("branch:", "join:", "__")
 
 
 def read_checkpoints(

@@ -1,0 +1,220 @@
+"""``opx-harness`` (also ``python -m harness``): replay, list and describe scenarios.
+
+Exit codes -- a script or CI step can tell the failures apart:
+
+* 0 -- done;
+* 1 -- unexpected internal error (one line on stderr: a bug, please report it);
+* 2 -- usage or input error: bad arguments, unreadable path, invalid scenario file;
+* 3 -- the replay sent a request the scenario has no recorded answer for
+  (one line on stderr, then the request, the closest recording and their diff).
+
+Errors never print a traceback: the one line names the file and, for an invalid
+scenario, the JSON path of the first problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+PROG = "opx-harness"
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INPUT = 2
+EXIT_UNMATCHED = 3
+
+
+class InputError(Exception):
+    """A problem with what the user gave us; the message is the one line to print."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.command
+    try:
+        return command(args)
+    except InputError as exc:
+        _error(str(exc))
+        return EXIT_INPUT
+    except BrokenPipeError:
+        # The reader went away (``| head``): nothing left to tell anyone.
+        _silence_stdout()
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as exc:
+        _error(f"internal error: {type(exc).__name__}: {exc}")
+        return EXIT_INTERNAL
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Deterministic offline replay of opx incident scenarios.",
+        epilog="exit codes: 0 ok, 1 internal error, 2 usage or invalid input, "
+        "3 unmatched request during replay",
+    )
+    commands = parser.add_subparsers(metavar="COMMAND", required=True)
+
+    replay = commands.add_parser("replay", help="replay one scenario file")
+    replay.add_argument("path", metavar="PATH", help="scenario file (scenarios/<name>.json)")
+    replay.add_argument(
+        "--json",
+        action="store_true",
+        help="print the canonical result (byte-identical to the scenario's snapshot)",
+    )
+    replay.set_defaults(command=_replay)
+
+    listing = commands.add_parser("list", help="list the scenarios in a directory")
+    listing.add_argument(
+        "--scenarios", metavar="DIR", default="scenarios", help="default: ./scenarios"
+    )
+    listing.set_defaults(command=_list)
+
+    schema = commands.add_parser("schema", help="print the scenario file JSON Schema")
+    schema.set_defaults(command=_schema)
+    return parser
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from harness.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(args.path)
+    except ScenarioError as exc:
+        raise InputError(str(exc)) from None
+
+    from harness.replayer import replay
+    from harness.transport import UnmatchedRequestError
+
+    try:
+        result = replay(scenario)
+    except UnmatchedRequestError as exc:
+        _error(str(exc))
+        report = exc.report()
+        head, _, rest = report.partition("\n")
+        sys.stderr.write((rest if head == str(exc) else report) + "\n")
+        return EXIT_UNMATCHED
+    _write(result.to_canonical_json() if args.json else summary(result.canonical()))
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace) -> int:
+    from harness.scenario import ScenarioError, discover, load_scenario
+
+    directory = Path(args.scenarios)
+    if not directory.is_dir():
+        raise InputError(f"{directory}: not a directory")
+    rows: list[tuple[str, str, str]] = []
+    invalid = 0
+    for path in discover(directory):
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            _error(str(exc))
+            invalid += 1
+            continue
+        description = scenario.description.strip().splitlines()
+        rows.append(
+            (scenario.name, ",".join(scenario.tags) or "-", description[0] if description else "")
+        )
+    if rows:
+        _write(_table([("NAME", "TAGS", "DESCRIPTION"), *rows]))
+    elif not invalid:
+        _error(f"{directory}: no scenario files (*.json)")
+    return EXIT_INPUT if invalid else EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from harness.scenario import json_schema
+
+    _write(json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- output
+
+
+def summary(result: dict[str, Any]) -> str:
+    """The human view of a canonical result: what happened, in a dozen lines."""
+    responses: list[dict[str, Any]] = result["responses"]
+    bodies = [r.get("body") if isinstance(r.get("body"), dict) else {} for r in responses]
+    answered = next((b for b in reversed(bodies) if "agents" in b), {})
+    calls: list[dict[str, Any]] = result["bedrock_calls"]
+    faults = sum(1 for c in calls if c["outcome"] != "answer")
+    tokens_in = sum(c["input_tokens"] for c in calls)
+    tokens_out = sum(c["output_tokens"] for c in calls)
+    billed = sum((Decimal(c["cost_usd"]) for c in calls), Decimal("0.000000"))
+    cost = answered.get("cost", {})
+    budget = cost.get("budget", {})
+    rows = [
+        ("scenario", result["scenario"]),
+        ("status code", ", ".join(str(r.get("statusCode")) for r in responses) or "-"),
+        ("status", ", ".join(str(b.get("status") or b.get("error") or "-") for b in bodies)),
+        (
+            "agents",
+            " ".join(f"{a}={s}" for a, s in sorted(answered.get("agents", {}).items())) or "-",
+        ),
+        (
+            "cost",
+            f"{cost['total_usd']} USD (budget {budget.get('budget_usd', '-')}, "
+            f"{budget.get('state', '-')})"
+            if cost
+            else "-",
+        ),
+        ("checkpoints", str(len(result["checkpoints"]))),
+        (
+            "bedrock calls",
+            f"{len(calls)} ({faults} faulted), {tokens_in} input + {tokens_out} output "
+            f"tokens, {billed} USD",
+        ),
+        ("clock", f"{result['clock']['start']} -> {result['clock']['end']}"),
+    ]
+    return _table(rows)
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = [
+        "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]])
+        for row in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _write(text: str) -> None:
+    """UTF-8 bytes whatever the locale: ``--json`` must equal the snapshot file."""
+    stream = sys.stdout
+    stream.flush()
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(text)
+    else:
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
+
+
+def _error(message: str) -> None:
+    one_line = " ".join(message.split())
+    sys.stderr.write(f"{PROG}: error: {one_line}\n")
+    sys.stderr.flush()
+
+
+def _silence_stdout() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

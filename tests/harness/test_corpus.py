@@ -1,0 +1,448 @@
+"""The bundled corpus: complete, reproducible from ``tools/build_corpus.py``, realistic,
+and each scenario doing -- under a real replay -- what its name and description promise.
+
+Snapshots pin every byte of a replay; these tests pin the *intent* of each scenario, so
+a re-approved snapshot cannot quietly turn "throttled twice then succeeds" into
+something else.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from harness.replayer import ReplayResult, replay
+from harness.scenario import (
+    EventStreamAnswer,
+    Scenario,
+    TraceEvent,
+    discover,
+    load_scenario,
+)
+from opx.cost import load_pricing
+from opx.events import cloudwatch_incident_id
+from opx.state import ALL_AGENTS, PARALLEL_AGENTS, STRATEGY_AGENT
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+TOOL = ROOT / "tools" / "build_corpus.py"
+NAMES = [path.stem for path in discover(SCENARIOS)]
+ACCOUNT = "123456789012"
+KB400 = 400 * 1024
+
+#: Completions cut off at the agent's output limit: deliberately beyond the usual range.
+TRUNCATED = {("all-agents-failing", "risk-blast-radius")}
+#: Scenarios whose point is a model missing from the pricing table.
+UNPRICED_OK = {"unpriced-model"}
+
+
+@functools.cache
+def _tool() -> ModuleType:
+    """``tools/build_corpus.py`` (a script, not a package) loaded in this process."""
+    spec = importlib.util.spec_from_file_location("build_corpus", TOOL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def _scenario(name: str) -> Scenario:
+    return load_scenario(SCENARIOS / f"{name}.json")
+
+
+@functools.cache
+def _replayed(name: str) -> ReplayResult:
+    return replay(_scenario(name))
+
+
+def _body(result: ReplayResult, index: int = 0) -> dict[str, Any]:
+    return result.responses[index]["body"]
+
+
+def _calls(result: ReplayResult, agent: str) -> list[dict[str, Any]]:
+    return [call for call in result.bedrock_calls if call["agent"] == agent]
+
+
+def _agent_result(result: ReplayResult, agent: str) -> dict[str, Any]:
+    state = result.final_state
+    assert state is not None
+    return state["strategy"] if agent == STRATEGY_AGENT else state["hypotheses"][agent]
+
+
+def _usage(interaction_events: list[Any]) -> tuple[int, int]:
+    tokens_in = tokens_out = 0
+    for event in interaction_events:
+        if isinstance(event, TraceEvent):
+            for step in event.trace.values():
+                usage = step.get("modelInvocationOutput", {}).get("metadata", {}).get("usage")
+                if usage:
+                    tokens_in += usage["inputTokens"]
+                    tokens_out += usage["outputTokens"]
+    return tokens_in, tokens_out
+
+
+# --------------------------------------------------------------------------- the corpus
+
+
+def test_corpus_has_at_least_14_distinct_scenarios() -> None:
+    names = [_scenario(name).name for name in NAMES]
+    assert len(names) >= 14
+    assert len(set(names)) == len(names)
+    assert names == NAMES  # every file is named after its scenario
+
+
+def test_clock_starts_are_distinct() -> None:
+    starts = [_scenario(name).clock.start for name in NAMES]
+    assert len(set(starts)) == len(starts)
+
+
+def test_build_corpus_check_passes() -> None:
+    """The committed files are byte for byte what the script writes (in a fresh process,
+    so this also proves the script is deterministic across runs)."""
+    run = subprocess.run(
+        [sys.executable, str(TOOL), "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert f"{len(NAMES)} scenario files up to date" in run.stdout
+
+
+def test_check_names_an_edited_and_a_missing_file(tmp_path: Path) -> None:
+    tool = _tool()
+    rendered = tool.render(["invalid-event", "redelivered-event"])
+    edited = _scenario("invalid-event").model_copy(update={"description": "hand edit"})
+    (tmp_path / "invalid-event.json").write_text(edited.to_json(), encoding="utf-8")
+    assert tool.stale(rendered, tmp_path) == [
+        f"{tmp_path / 'invalid-event.json'}: differs from what tools/build_corpus.py writes",
+        f"{tmp_path / 'redelivered-event.json'}: missing",
+    ]
+    assert '-  "description": "hand edit",' in tool.first_diff(rendered, tmp_path)
+
+
+def test_build_corpus_writes_only_changed_files(tmp_path: Path) -> None:
+    tool = _tool()
+    rendered = tool.render(["invalid-event"])
+    assert rendered["invalid-event.json"] == (SCENARIOS / "invalid-event.json").read_text()
+    (tmp_path / "recorded-elsewhere.json").write_text("{}\n", encoding="utf-8")
+    assert tool.write(rendered, tmp_path) == ["invalid-event.json"]
+    assert tool.write(rendered, tmp_path) == []  # unchanged files are not rewritten
+    assert tool.stale(rendered, tmp_path) == []
+    assert (tmp_path / "recorded-elsewhere.json").read_text() == "{}\n"  # never deleted
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_scenario_file_is_valid_readable_and_realistic(name: str) -> None:
+    path = SCENARIOS / f"{name}.json"
+    text = path.read_text(encoding="utf-8")
+    scenario = _scenario(name)
+    assert scenario.to_json() == text  # the canonical file form, nothing hand-mangled
+    assert len(scenario.description) >= 80
+    assert len(scenario.tags) >= 3 and scenario.tags == sorted(scenario.tags)
+    # Only the documentation account and example.com addresses.
+    assert set(re.findall(r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12})", text)) <= {ACCOUNT}
+    for event in scenario.events:
+        assert event["account"] == ACCOUNT
+    for email in re.findall(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)", text):
+        assert email == "example.com" or email.endswith(".example.com"), email
+    pricing = load_pricing()
+    for interaction in scenario.interactions:
+        assert (interaction.service, interaction.operation) == (
+            "bedrock-agent-runtime",
+            "InvokeAgent",
+        )
+        request_text = interaction.request["inputText"]
+        assert isinstance(request_text, dict)  # decoded for reviewers, not a JSON string
+        agent = request_text["agent"]
+        if not isinstance(interaction.response, EventStreamAnswer):
+            continue
+        tokens_in, tokens_out = _usage(interaction.response.events)
+        assert 900 <= tokens_in <= 4000, (agent, tokens_in)
+        if (name, agent) not in TRUNCATED:
+            assert 150 <= tokens_out <= 900, (agent, tokens_out)
+        model = next(
+            e.trace["orchestrationTrace"]["modelInvocationInput"]["foundationModel"]
+            for e in interaction.response.events
+            if isinstance(e, TraceEvent) and "modelInvocationInput" in str(e.trace)
+        )
+        assert pricing.is_priced(model) or name in UNPRICED_OK, model
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_replay_is_repeatable(name: str) -> None:
+    assert replay(_scenario(name)).to_canonical_json() == _replayed(name).to_canonical_json()
+
+
+# --------------------------------------------------------------------------- per scenario
+
+Check = Callable[[ReplayResult], None]
+CHECKS: dict[str, Check] = {}
+
+
+def check(name: str) -> Callable[[Check], Check]:
+    def register(function: Check) -> Check:
+        CHECKS[name] = function
+        return function
+
+    return register
+
+
+def test_every_scenario_has_specific_assertions() -> None:
+    assert sorted(CHECKS) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_scenario_does_what_it_describes(name: str) -> None:
+    if name not in CHECKS:
+        pytest.fail(f"no scenario-specific assertions for {name}")
+    CHECKS[name](_replayed(name))
+
+
+def _succeeded_with(result: ReplayResult, top_action: str) -> dict[str, Any]:
+    body = _body(result)
+    assert result.responses[0]["statusCode"] == 200
+    assert body["status"] == "SUCCEEDED"
+    assert body["agents"] == dict.fromkeys(ALL_AGENTS, "SUCCESS")
+    assert body["errors"] == []
+    assert body["recommendation"]["top_action"] == top_action
+    assert len(result.bedrock_calls) == 6
+    assert result.clock["slept_s"] == []
+    return body
+
+
+@check("apigw-5xx-after-deploy")
+def _apigw(result: ReplayResult) -> None:
+    body = _succeeded_with(result, "rollback")
+    assert result.final_state["incident"]["severity"] == "SEV1"
+    assert body["consensus"]["agreement_level"] == "HIGH"
+    # The env overrides reach the requests: production-style agent and alias ids.
+    interactions = _scenario("apigw-5xx-after-deploy").interactions
+    assert {i.request["agentId"] for i in interactions} >= {"K3ZQ7WD1MA", "T4GC1YV6RN"}
+    assert "TSTALIASID" not in {i.request["agentAliasId"] for i in interactions}
+    assert result.final_state["cost"]["models"][STRATEGY_AGENT] == (
+        "anthropic.claude-3-7-sonnet-20250219-v1:0"  # the us. profile, normalized
+    )
+
+
+@check("rds-failover")
+def _rds(result: ReplayResult) -> None:
+    body = _succeeded_with(result, "restart")
+    assert result.final_state["budget_usd"] == "1.00"  # no budget_usd: the default
+    assert body["cost"]["budget"]["state"] == "OK"
+    assert result.final_state["cost"]["models"]["knowledge-rag"] == "amazon.nova-pro-v1:0"
+
+
+@check("lambda-timeout-cold-starts")
+def _lambda(result: ReplayResult) -> None:
+    body = _succeeded_with(result, "scale_out")
+    assert body["consensus"]["agents"]["historical-pattern"]["partial"] is True
+    assert _agent_result(result, "historical-pattern")["output"]["status"] == "PARTIAL"
+
+
+@check("dynamodb-throttling")
+def _dynamodb(result: ReplayResult) -> None:
+    body = _succeeded_with(result, "scale_out")
+    minority = {
+        opinion["agent"]: opinion["action"] for opinion in body["consensus"]["minority_opinions"]
+    }
+    assert minority == {"knowledge-rag": "config_change"}
+
+
+@check("cloudwatch-native-alarm")
+def _cloudwatch(result: ReplayResult) -> None:
+    _succeeded_with(result, "scale_out")
+    event = _scenario("cloudwatch-native-alarm").events[0]
+    assert (event["source"], event["detail-type"]) == (
+        "aws.cloudwatch",
+        "CloudWatch Alarm State Change",
+    )
+    incident = result.final_state["incident"]
+    assert incident["incident_id"] == cloudwatch_incident_id(
+        event["resources"][0], event["detail"]["state"]["timestamp"]
+    )
+    assert incident["service"] == "search-api"  # the ServiceName dimension
+    assert incident["severity"] == "SEV2"  # none named in the alarm: the default
+    [signal] = incident["signals"]
+    assert (signal["threshold"], signal["observed_value"]) == (85.0, 97.3)
+    assert result.final_state["budget_usd"] == "0.25"  # OPX_DEFAULT_BUDGET_USD override
+
+
+@check("agent-malformed-output")
+def _malformed(result: ReplayResult) -> None:
+    body = _body(result)
+    assert body["status"] == "DEGRADED"
+    assert body["errors"] == [
+        {
+            "agent": "knowledge-rag",
+            "code": "MALFORMED_OUTPUT",
+            "message": "no JSON object found in the completion",
+        }
+    ]
+    failed = _agent_result(result, "knowledge-rag")
+    assert failed["raw_completion"].startswith("Here is my analysis")
+    assert Decimal(body["cost"]["per_agent"]["knowledge-rag"]) > 0  # billed all the same
+    assert body["recommendation"]["top_action"] == "disable_feature_flag"
+    assert len(result.bedrock_calls) == 6
+
+
+@check("agent-throttled-then-succeeds")
+def _throttled(result: ReplayResult) -> None:
+    body = _body(result)
+    assert body["status"] == "SUCCEEDED"
+    calls = _calls(result, "signal-intelligence")
+    assert [(c["attempt"], c["outcome"]) for c in calls] == [
+        (0, "fault:throttlingException"),
+        (1, "fault:throttlingException"),
+        (2, "answer"),
+    ]
+    assert [c["input_tokens"] for c in calls] == [0, 0, 2720]
+    assert _agent_result(result, "signal-intelligence")["attempts"] == 3
+    assert result.clock["slept_s"] == [0.5, 1.0]
+    assert len(result.bedrock_calls) == 8
+
+
+@check("agent-access-denied")
+def _access_denied(result: ReplayResult) -> None:
+    body = _body(result)
+    assert body["status"] == "DEGRADED"
+    [call] = _calls(result, "risk-blast-radius")
+    assert call["outcome"] == "error:AccessDeniedException"
+    denied = _agent_result(result, "risk-blast-radius")
+    assert denied["status"] == "FAILURE" and denied["attempts"] == 1  # not retried
+    assert denied["error"]["code"] == "AGENT_INVOCATION_FAILED"
+    assert "bedrock:InvokeAgent" in denied["error"]["message"]
+    assert result.clock["slept_s"] == []
+    assert body["consensus"]["failed_agents"] == [
+        {"agent": "risk-blast-radius", "status": "FAILURE", "code": "AGENT_INVOCATION_FAILED"}
+    ]
+
+
+@check("all-agents-failing")
+def _all_failing(result: ReplayResult) -> None:
+    body = _body(result)
+    assert body["status"] == "FAILED"
+    assert body["agents"] == dict.fromkeys(ALL_AGENTS, "FAILURE")
+    assert {e["agent"]: e["code"] for e in body["errors"]} == {
+        "change-intelligence": "RETRIES_EXHAUSTED",
+        "historical-pattern": "AGENT_INVOCATION_FAILED",
+        "knowledge-rag": "RETRIES_EXHAUSTED",
+        "response-strategy": "RETRIES_EXHAUSTED",
+        "risk-blast-radius": "MALFORMED_OUTPUT",
+        "signal-intelligence": "AGENT_INVOCATION_FAILED",
+    }
+    assert body["consensus"]["outcome"] == "NO_VOTERS"
+    attempts = {agent: len(_calls(result, agent)) for agent in ALL_AGENTS}
+    assert attempts == {
+        "change-intelligence": 4,
+        "historical-pattern": 1,
+        "knowledge-rag": 4,
+        "response-strategy": 4,
+        "risk-blast-radius": 1,
+        "signal-intelligence": 1,
+    }
+    assert result.clock["slept_s"] == [0.5] * 3 + [1.0] * 3 + [2.0] * 3
+    # Only the truncated completion carried billable tokens.
+    per_agent = body["cost"]["per_agent"]
+    assert [a for a in per_agent if Decimal(per_agent[a]) > 0] == ["risk-blast-radius"]
+
+
+@check("budget-exceeded")
+def _budget(result: ReplayResult) -> None:
+    body = _body(result)
+    assert body["status"] == "DEGRADED"
+    assert body["agents"][STRATEGY_AGENT] == "SKIPPED"
+    assert _calls(result, STRATEGY_AGENT) == []
+    assert sorted(c["agent"] for c in result.bedrock_calls) == list(PARALLEL_AGENTS)
+    assert body["errors"][0]["code"] == "BUDGET_EXCEEDED"
+    budget = body["cost"]["budget"]
+    assert budget["state"] == "EXCEEDED"
+    assert Decimal(budget["spent_usd"]) >= Decimal(budget["budget_usd"]) == Decimal("0.10")
+    assert body["consensus"]["skipped_agents"] == [
+        {"agent": STRATEGY_AGENT, "code": "BUDGET_EXCEEDED"}
+    ]
+
+
+@check("agents-conflict")
+def _conflict(result: ReplayResult) -> None:
+    body = _body(result)
+    assert body["status"] == "SUCCEEDED"
+    consensus = body["consensus"]
+    [conflict] = [c for c in consensus["conflicts"] if c["topic"] == "primary_action"]
+    assert {p["action"] for p in conflict["positions"]} == {"failover", "rollback", "scale_out"}
+    assert consensus["agreement_level"] == "LOW"
+    assert len(consensus["minority_opinions"]) >= 3
+    assert min(a["confidence"] for a in consensus["agents"].values()) >= 0.83
+
+
+@check("invalid-event")
+def _invalid(result: ReplayResult) -> None:
+    [response] = result.responses
+    assert response["statusCode"] == 400
+    assert response["body"]["error"] == "INPUT_VALIDATION_FAILED"
+    assert [d["field"] for d in response["body"]["details"]] == [
+        "detail.budget_usd",
+        "detail.incident_id",
+        "detail.priority",
+        "detail.severity",
+        "detail.signals",
+        "detail.title",
+    ]
+    assert _scenario("invalid-event").interactions == []
+    assert result.bedrock_calls == []
+    assert result.final_state is None and result.checkpoints == []
+    assert [m["Outcome"] for m in result.metrics] == ["invalid_input"]
+
+
+@check("redelivered-event")
+def _redelivered(result: ReplayResult) -> None:
+    first, second = result.responses
+    assert first["statusCode"] == 200 and _body(result)["status"] == "SUCCEEDED"
+    assert second == first
+    assert len(result.bedrock_calls) == 6
+    assert sorted(c["agent"] for c in result.bedrock_calls) == sorted(ALL_AGENTS)
+    assert [m["Outcome"] for m in result.metrics] == ["succeeded", "succeeded"]
+
+
+@check("large-evidence-bundle")
+def _large(result: ReplayResult) -> None:
+    _succeeded_with(result, "config_change")
+    incident = result.final_state["incident"]
+    assert len(json.dumps(incident).encode()) > KB400  # larger than one DynamoDB item
+    assert len(incident["evidence_bundle"]["log_lines"]) == 4200
+    for interaction in _scenario("large-evidence-bundle").interactions:
+        shown = interaction.request["inputText"]["context"]["incident"]["evidence_bundle"]
+        assert shown["truncated"] is True
+        assert len(shown["excerpt"]) == 20_000
+        assert shown["original_chars"] > KB400
+
+
+@check("fenced-json-output")
+def _fenced(result: ReplayResult) -> None:
+    _succeeded_with(result, "config_change")
+    knowledge = _agent_result(result, "knowledge-rag")
+    assert "```json" in knowledge["raw_completion"]
+    assert knowledge["output"]["confidence"] == 0.85
+
+
+@check("unpriced-model")
+def _unpriced(result: ReplayResult) -> None:
+    _succeeded_with(result, "no_action")
+    cost = result.final_state["cost"]
+    assert cost["unpriced_models"] == ["anthropic.claude-opus-4-20250514-v1:0"]
+    # Priced at the table's highest rates (0.003 in / 0.015 out per 1K): never free.
+    assert cost["per_agent"][STRATEGY_AGENT] == "0.013890"
