@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
-from harness.authoring import AgentScript, agent_output, author
+from harness.authoring import AgentScript, agent_output, author, unanimous
 from harness.replayer import replay
 from harness.sandbox import BASE_ENV
 from harness.scenario import Fault, Scenario, discover, load_scenario
@@ -108,21 +108,6 @@ def _incident(budget_usd: str = "0.50") -> dict[str, Any]:
     }
 
 
-def _scripts(**overrides: AgentScript) -> dict[str, AgentScript]:
-    scripts = {
-        agent: AgentScript(
-            output=agent_output(
-                f"{agent}: deploy d-ABC123 broke checkout",
-                [("rollback", "Roll back d-ABC123", 0.9)],
-            ),
-            latency_ms=1000 + 100 * n,
-        )
-        for n, agent in enumerate(ALL_AGENTS)
-    }
-    scripts.update(overrides)
-    return scripts
-
-
 def authored_scenarios() -> list[Scenario]:
     """Three shapes of run: all six agents, a retried agent, the strategy skipped."""
     throttle = Fault(error="ThrottlingException", status=429, message="Rate exceeded")
@@ -139,14 +124,14 @@ def authored_scenarios() -> list[Scenario]:
             name="clean-six-agents",
             description="Six agents agree on a rollback.",
             events=[_incident()],
-            agents=_scripts(),
+            agents=unanimous(),
             clock_start=START,
         ),
         author(
             name="throttled-agent",
             description="signal-intelligence is throttled twice, then answers.",
             events=[_incident()],
-            agents=_scripts(
+            agents=unanimous(
                 **{
                     "signal-intelligence": AgentScript(
                         output=agent_output("5xx after d-ABC123", [("rollback", "Roll back", 0.8)]),
@@ -160,7 +145,7 @@ def authored_scenarios() -> list[Scenario]:
             name="budget-skip",
             description="The first wave spends the budget; response-strategy is skipped.",
             events=[_incident(budget_usd="0.10")],
-            agents=_scripts(**expensive),
+            agents=unanimous(**expensive),
             clock_start=START,
         ),
     ]

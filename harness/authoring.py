@@ -110,6 +110,28 @@ def agent_output(
     }
 
 
+def unanimous(**overrides: AgentScript) -> dict[str, AgentScript]:
+    """Scripts where all six agents agree on rolling back deploy d-ABC123, with
+    distinct latencies; ``overrides`` (by agent, ``-`` as ``_``) replace single agents.
+
+    The smallest realistic run: tests and benchmarks vary one agent from it.
+    """
+    from opx.state import ALL_AGENTS
+
+    scripts = {
+        agent: AgentScript(
+            output=agent_output(
+                f"{agent}: deploy d-ABC123 broke checkout",
+                [("rollback", "Roll back d-ABC123", 0.9)],
+            ),
+            latency_ms=1000 + 100 * n,
+        )
+        for n, agent in enumerate(ALL_AGENTS)
+    }
+    scripts.update({name.replace("_", "-"): script for name, script in overrides.items()})
+    return scripts
+
+
 @dataclass
 class ScriptedTransport(Transport):
     """Answers each new request from the agent's script and records it."""

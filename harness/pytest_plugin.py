@@ -124,12 +124,15 @@ class ScenarioFile(pytest.File):
     """A scenario file; it holds exactly one test."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        yield ScenarioItem.from_parent(
+        item = ScenarioItem.from_parent(
             self,
             name=f"{TEST_NAME}[{self.path.stem}]",
             callobj=test_replay_matches_snapshot,
-            originalname=TEST_NAME,
         )
+        # Set after construction: pytest >= 9.2 builds the node id from
+        # ``originalname`` when given, which would drop the ``[<name>]`` part.
+        item.originalname = TEST_NAME
+        yield item
 
 
 class ScenarioItem(pytest.Function):

@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -65,7 +65,10 @@ class ReplayResult:
                 "scenario": self.scenario,
                 "responses": self.responses,
                 "final_state": canonical.elide_large(self.final_state),
-                "checkpoints": self.checkpoints,
+                "checkpoints": [
+                    {key: value for key, value in entry.items() if key != "state"}
+                    for entry in self.checkpoints
+                ],
                 "metrics": self.metrics,
                 "bedrock_calls": self.bedrock_calls,
                 "clock": self.clock,
@@ -209,16 +212,32 @@ def _create_checkpoint_table(client: Any) -> None:
     client.create_table(**TABLE_SCHEMA.create_table_request(CHECKPOINT_TABLE))
 
 
-def replay(scenario: Scenario) -> ReplayResult:
+#: How a replay hands the scenario's events to the executor: ``(scenario, transport)``
+#: in, the handler responses out. Determinism checks substitute their own (crash and
+#: redeliver, for one) while everything else about the replay stays the same.
+Delivery = Callable[[Scenario, Transport], list[dict[str, Any]]]
+
+
+def deliver_each_event(scenario: Scenario, transport: Transport) -> list[dict[str, Any]]:
+    """Each event once, in order, as Lambda would invoke the handler."""
+    from opx.lambda_handler import handler
+
+    return [handler(event, LambdaContext()) for event in scenario.events]
+
+
+def replay(
+    scenario: Scenario,
+    *,
+    transport_factory: Callable[[Scenario, Callable[[float], None]], Transport] = Transport,
+    deliver: Delivery = deliver_each_event,
+) -> ReplayResult:
     """Run ``scenario`` and return what the executor did.
 
     Raises :class:`UnmatchedRequestError` if the executor sent any request the
     recording cannot answer -- even when the executor itself tolerated the failure.
     """
-    from opx.lambda_handler import handler
-
-    with replay_environment(scenario) as (transport, clock, output):
-        responses = [handler(event, LambdaContext()) for event in scenario.events]
+    with replay_environment(scenario, transport_factory) as (transport, clock, output):
+        responses = deliver(scenario, transport)
         final_state, trail = read_checkpoints(responses)
         end = clock.now()
     if transport.unmatched:
@@ -255,7 +274,11 @@ _STATE_SKIP = ("branch:", "join:", "__")
 def read_checkpoints(
     responses: list[dict[str, Any]],
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """The final state and the checkpoint trail, oldest first, from the table."""
+    """The final state and the checkpoint trail, oldest first, from the table.
+
+    Each trail entry also carries the full ``state`` at that checkpoint (for the
+    divergence report); :meth:`ReplayResult.canonical` keeps only its digest.
+    """
     from opx.checkpointing import DynamoDBCheckpointer
 
     thread = _execution_id(responses)
@@ -291,6 +314,7 @@ def read_checkpoints(
                 "source": item.metadata.get("source"),
                 "writers": writers,
                 "state_sha256": canonical.digest(state),
+                "state": state,
                 # Task ids derive from uuid6 checkpoint ids: keep what was written, not by whom.
                 "pending_writes": sorted(
                     [channel, canonical.digest(value)] for _, channel, value in item.pending_writes

@@ -14,10 +14,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harness.authoring import AgentScript, agent_output, author
+from harness.authoring import AgentScript, agent_output, author, unanimous
 from harness.replayer import replay
 from harness.scenario import ChunkEvent, EventStreamAnswer, Fault, Scenario
-from opx.state import ALL_AGENTS
 from tests.support import sample_event
 
 START = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
@@ -32,21 +31,6 @@ PROMPT_EDITED_AGENT = "signal-intelligence"
 ANSWER_EDITED_AGENT = "response-strategy"
 
 
-def _scripts(**overrides: AgentScript) -> dict[str, AgentScript]:
-    scripts = {
-        agent: AgentScript(
-            output=agent_output(
-                f"{agent}: deploy d-ABC123 broke checkout",
-                [("rollback", "Roll back d-ABC123", 0.9)],
-            ),
-            latency_ms=1000 + 100 * n,
-        )
-        for n, agent in enumerate(ALL_AGENTS)
-    }
-    scripts.update(overrides)
-    return scripts
-
-
 @pytest.fixture(scope="session")
 def authored() -> dict[str, Scenario]:
     throttle = Fault(error="ThrottlingException", status=429, message="Rate exceeded")
@@ -55,7 +39,7 @@ def authored() -> dict[str, Scenario]:
             name=AGREED,
             description="Six agents agree: roll back deploy d-ABC123\nSecond line.",
             events=[sample_event("opx_incident")],
-            agents=_scripts(),
+            agents=unanimous(),
             clock_start=START,
             tags=["sev1", "deploy"],
         ),
@@ -63,7 +47,7 @@ def authored() -> dict[str, Scenario]:
             name=THROTTLED,
             description="signal-intelligence is throttled twice, then answers",
             events=[sample_event("opx_incident")],
-            agents=_scripts(
+            agents=unanimous(
                 **{
                     THROTTLED_AGENT: AgentScript(
                         output=agent_output(

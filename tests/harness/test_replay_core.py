@@ -9,30 +9,14 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from harness.authoring import AgentScript, agent_output, author
+from harness.authoring import AgentScript, agent_output, author, unanimous
 from harness.replayer import replay, replay_environment
 from harness.sandbox import CHECKPOINT_TABLE, NetworkBlockedError, no_network
 from harness.scenario import ErrorAnswer, Fault, Scenario, ScenarioError, load_scenario
 from harness.transport import UnmatchedRequestError
-from opx.state import ALL_AGENTS
 from tests.support import sample_event
 
 START = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
-
-
-def _scripts(**overrides: AgentScript) -> dict[str, AgentScript]:
-    scripts = {
-        agent: AgentScript(
-            output=agent_output(
-                f"{agent}: deploy d-ABC123 broke checkout",
-                [("rollback", "Roll back d-ABC123", 0.9)],
-            ),
-            latency_ms=1000 + 100 * n,
-        )
-        for n, agent in enumerate(ALL_AGENTS)
-    }
-    scripts.update(overrides)
-    return scripts
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +25,7 @@ def scenario() -> Scenario:
         name="core-demo",
         description="five agents agree on a rollback",
         events=[sample_event("opx_incident")],
-        agents=_scripts(),
+        agents=unanimous(),
         clock_start=START,
     )
 
@@ -128,7 +112,7 @@ def test_a_request_answered_more_often_than_recorded_is_reported() -> None:
         name="always-throttled",
         description="knowledge-rag answers 429 once; the executor retries",
         events=[sample_event("opx_incident")],
-        agents=_scripts(
+        agents=unanimous(
             **{
                 "knowledge-rag": AgentScript(
                     error=ErrorAnswer(status=429, code="ThrottlingException", message="slow down")
@@ -148,7 +132,7 @@ def test_faults_are_served_before_the_answer_and_backoff_moves_the_clock() -> No
         name="throttled-twice",
         description="signal-intelligence is throttled in-stream twice",
         events=[sample_event("opx_incident")],
-        agents=_scripts(
+        agents=unanimous(
             **{
                 "signal-intelligence": AgentScript(
                     output=agent_output("5xx after deploy", [("rollback", "Roll back", 0.9)]),
