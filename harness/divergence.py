@@ -49,6 +49,13 @@ class Divergence:
         return canonical.pretty(asdict(self))
 
     def to_text(self) -> str:
+        lines = self.summary()
+        if self.diff:
+            lines += [f"--- {self.expected_label}", f"+++ {self.actual_label}", self.diff]
+        return "\n".join(lines)
+
+    def summary(self) -> list[str]:
+        """The report without its diff: where, in which node and channel, and what else."""
         lines = [f"divergence: {self.expected_label} vs {self.actual_label}"]
         if self.checkpoint is not None:
             cp = self.checkpoint
@@ -59,10 +66,7 @@ class Divergence:
             )
         for section, path in self.sections.items():
             lines.append(f"  {section}: first difference at {path}")
-        lines += self.notes
-        if self.diff:
-            lines += [f"--- {self.expected_label}", f"+++ {self.actual_label}", self.diff]
-        return "\n".join(lines)
+        return lines + self.notes
 
 
 def first_difference(expected: Any, actual: Any, path: str = "$") -> str | None:

@@ -20,6 +20,7 @@ overrides below only map syrupy's "test location" to that flat layout:
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,6 +134,23 @@ def mismatch_report(assertion: SnapshotAssertion, location: str) -> str:
     lines = [
         f"the replay differs from the approved snapshot {location}",
         "(if the change is intended, re-approve with `pytest --snapshot-update`)",
+        *_divergence(str(result.recalled_data), str(result.asserted_data or "")),
         *diff,
     ]
     return "\n".join(lines)
+
+
+def _divergence(approved: str, replayed: str) -> list[str]:
+    """Where the run parted from the snapshot: checkpoint, node, channel, sections."""
+    from harness.divergence import compare
+
+    try:
+        report = compare(
+            json.loads(approved),
+            json.loads(replayed),
+            expected_label="snapshot",
+            actual_label="replay",
+        )
+    except ValueError:  # a hand-broken snapshot file: the text diff says it all
+        return []
+    return report.summary() if report is not None else []

@@ -143,6 +143,10 @@ def test_an_edited_agent_response_fails_its_scenario_with_a_unified_diff(
             f"*_ test_replay_matches_snapshot[[]{AGREED}[]] _*",
             f"the replay differs from the approved snapshot snapshots/{AGREED}.json",
             "(if the change is intended, re-approve with `pytest --snapshot-update`)",
+            "divergence: snapshot vs replay",
+            "first divergent checkpoint: #* (step *, written by response-strategy; "
+            "channels: strategy)",
+            "  final_state: first difference at $.final_state.*",
             "--- approved snapshot",
             "+++ this replay",
             "@@ *",
