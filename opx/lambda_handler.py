@@ -124,9 +124,12 @@ def _run(container: Container, incident: Incident, exec_id: str) -> ExecutionSta
         "metadata": {"incident_id": incident.incident_id},
     }
     snapshot = container.graph.get_state(config)
-    if snapshot.values and not snapshot.next:
+    # A death between a step's last stored write and the next checkpoint leaves
+    # ``next`` empty but ``tasks`` pending: that run is interrupted, not complete
+    # (found by the harness's resume matrix).
+    if snapshot.values and not snapshot.next and not snapshot.tasks:
         return snapshot.values  # completed before: same answer, no Bedrock call
-    if snapshot.next:
+    if snapshot.next or snapshot.tasks:
         return container.graph.invoke(None, config)  # interrupted: resume
     budget = incident.budget_usd
     if budget is None:
