@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
 
 import pytest
@@ -41,9 +43,13 @@ class Flaky:
     """Node bodies that count their calls; ``FAILING`` raises on its first call, but
     only once every other branch has returned."""
 
-    def __init__(self, fail: bool) -> None:
+    def __init__(self, fail: bool, stored_writes: Callable[[], int] | None = None) -> None:
         self.calls: Counter[str] = Counter()
         self.fail = fail
+        #: How many task-write items the table holds: the failing branch waits until
+        #: the other branches' writes are durable, not merely returned (they are stored
+        #: by LangGraph's background threads, after the node returns).
+        self.stored_writes = stored_writes
         self._lock = threading.Lock()
         self._others_done = threading.Event()
 
@@ -60,6 +66,10 @@ class Flaky:
             attempt = self._count(name)
             if name == FAILING and self.fail and attempt == 1:
                 assert self._others_done.wait(timeout=10), "other branches never finished"
+                deadline = time.monotonic() + 10
+                while self.stored_writes and self.stored_writes() < len(BRANCHES) - 1:
+                    assert time.monotonic() < deadline, "other branches' writes never stored"
+                    time.sleep(0.005)
                 raise RuntimeError("ThrottlingException from Bedrock")
             return {"results": {name: f"{name} saw {state['incident']}"}}
 
@@ -111,7 +121,13 @@ def invoke(graph: Any, value: State | None, *, use_async: bool) -> dict[str, Any
 def test_resume_reruns_only_the_failed_branch(
     dynamodb: Any, table: str, count_calls: Any, use_async: bool
 ) -> None:
-    first = Flaky(fail=True)
+    def stored_writes() -> int:
+        """Task-write items of the newest checkpoint (the parallel step's)."""
+        keys = [i["checkpoint_id"]["S"] for i in dynamodb.scan(TableName=table)["Items"]]
+        newest = max(k for k in keys if "#w#" not in k and "#c" not in k)
+        return sum(1 for k in keys if k.startswith(f"{newest}#w#"))
+
+    first = Flaky(fail=True, stored_writes=stored_writes)
     graph = build(DynamoDBCheckpointer(table, client=dynamodb), first)
     with pytest.raises(RuntimeError, match="ThrottlingException"):
         invoke(graph, INPUT, use_async=use_async)
