@@ -356,13 +356,16 @@ OTHER = "other: transport setup, results, output capture"
 TOTAL = "replay total"
 CANONICAL = "canonical JSON (after the replay)"
 #: Print order. * = summed over graph threads, so it can exceed its parent.
-BREAKDOWN_ROWS: tuple[str, ...] = (
+_SETUP = (
     "environment enter",
     "environment exit",
     "mock_aws enter",
     "mock_aws exit",
     "freezegun enter",
     "freezegun exit",
+)
+BREAKDOWN_ROWS: tuple[str, ...] = (
+    *_SETUP,
     CREATE_TABLE,
     HANDLER,
     COLD_START,
@@ -378,17 +381,7 @@ BREAKDOWN_ROWS: tuple[str, ...] = (
     TOTAL,
     CANONICAL,
 )
-_TOP_LEVEL = (
-    "environment enter",
-    "environment exit",
-    "mock_aws enter",
-    "mock_aws exit",
-    "freezegun enter",
-    "freezegun exit",
-    CREATE_TABLE,
-    HANDLER,
-    READ_BACK,
-)
+_TOP_LEVEL = (*_SETUP, CREATE_TABLE, HANDLER, READ_BACK)
 
 
 @contextmanager
