@@ -185,7 +185,7 @@ class Baseline:
                 usage={"input_tokens": 0, "output_tokens": 0},
                 model_id=None,
                 attempts=0,
-                raw_completion="",
+                responses=[],
             )
         return copy.deepcopy(self.results[agent])
 

@@ -194,8 +194,18 @@ def parse_event(event: object) -> Incident:
         time=envelope.time,
     )
     if envelope.source == OPX_SOURCE:
-        return _from_opx(envelope.detail, origin)
-    return _from_cloudwatch(envelope, origin)
+        incident = _from_opx(envelope.detail, origin)
+    else:
+        incident = _from_cloudwatch(envelope, origin)
+    try:
+        # The event is checkpointed verbatim (to rebuild scenarios from the table):
+        # only what EventBridge itself could have delivered is accepted.
+        json.dumps(event, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise EventValidationError(
+            [FieldError(field="$", message=f"event must be strict JSON ({exc})")]
+        ) from None
+    return incident
 
 
 def _kind(value: object) -> str:

@@ -111,7 +111,7 @@ def _skipped(agent: str, budget: dict[str, Any]) -> AgentResult:
         usage={"input_tokens": 0, "output_tokens": 0},
         model_id=None,
         attempts=0,
-        raw_completion="",
+        responses=[],
     )
 
 

@@ -93,7 +93,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     try:
         incident = parse_event(event)
         exec_id = execution_id(incident)
-        state = _run(_get_container(), incident, exec_id)
+        state = _run(_get_container(), event, incident, exec_id)
         result = response.success(state)
         outcome = state["status"].lower()
         cost = Decimal(state["cost"]["total_usd"])
@@ -118,7 +118,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     return result
 
 
-def _run(container: Container, incident: Incident, exec_id: str) -> ExecutionState:
+def _run(
+    container: Container, event: dict[str, Any], incident: Incident, exec_id: str
+) -> ExecutionState:
     config = {
         "configurable": {"thread_id": exec_id, "incident_id": incident.incident_id},
         "metadata": {"incident_id": incident.incident_id},
@@ -136,6 +138,7 @@ def _run(container: Container, incident: Incident, exec_id: str) -> ExecutionSta
         budget = container.settings.default_budget_usd
     initial: ExecutionState = {
         "execution_id": exec_id,
+        "event": event,
         "incident": incident.model_dump(mode="json"),
         "budget_usd": str(budget),
     }

@@ -36,6 +36,35 @@ class AgentError(TypedDict):
     message: str
 
 
+class ResponseError(TypedDict):
+    """Why one InvokeAgent call ended without a complete stream."""
+
+    #: ``http``: an error status before any stream; ``stream``: a modeled exception
+    #: inside a 200 stream; ``network``: no answer (connection, timeout);
+    #: ``internal``: anything else (a malformed frame, a bug).
+    where: Literal["http", "stream", "network", "internal"]
+    #: The AWS error code (``ThrottlingException``), or the Python exception name.
+    code: str
+    message: str
+    #: HTTP status for ``http`` errors, else ``None``.
+    status: int | None
+
+
+class AgentResponse(TypedDict):
+    """What one InvokeAgent call returned.
+
+    Checkpointed so the call can be answered again without Bedrock:
+    ``opx-harness import`` rebuilds a replayable scenario from these alone.
+    """
+
+    #: Completion text received, as far as it got (UTF-8, invalid bytes replaced).
+    completion: str
+    #: Tokens the call's traces reported (billed even when the call failed).
+    usage: Usage
+    model_id: str | None
+    error: ResponseError | None
+
+
 class AgentResult(TypedDict):
     """One agent's outcome; a failure is data, never an exception."""
 
@@ -50,9 +79,9 @@ class AgentResult(TypedDict):
     model_id: str | None
     #: InvokeAgent calls made, retries included.
     attempts: int
-    #: The completion text exactly as the agent returned it (last attempt); kept so a
-    #: scenario can be rebuilt from the checkpoint table.
-    raw_completion: str
+    #: Every InvokeAgent call, in order: the completion of the last is the text
+    #: that was judged.
+    responses: list[AgentResponse]
 
 
 def merge_results(
@@ -69,6 +98,9 @@ def merge_results(
 
 class ExecutionState(TypedDict, total=False):
     execution_id: str
+    #: The EventBridge event exactly as delivered (strict JSON), so the execution can
+    #: be rebuilt into a scenario from the checkpoint table.
+    event: dict[str, Any]
     #: The normalized incident (see :class:`opx.events.Incident`), JSON form.
     incident: dict[str, Any]
     #: Per-execution budget in USD, decimal string.

@@ -113,7 +113,7 @@ def agent_results(draw: st.DrawFn, agent: str, status: str | None = None) -> Age
         usage=usage,
         model_id=None if status == "SKIPPED" else draw(model_ids),
         attempts=0 if status == "SKIPPED" else draw(st.integers(min_value=1, max_value=3)),
-        raw_completion="",
+        responses=[],
     )
 
 

@@ -46,7 +46,7 @@ def _success(agent: str, confidence: float, recs: list[tuple[str, float, str]]) 
         usage={"input_tokens": 10, "output_tokens": 5},
         model_id="anthropic.claude-3-5-sonnet-20240620-v1:0",
         attempts=1,
-        raw_completion="{}",
+        responses=[],
     )
 
 
@@ -59,7 +59,7 @@ def _failure(agent: str, code: str = "AGENT_TIMEOUT", status: str = "FAILURE") -
         usage={"input_tokens": 0, "output_tokens": 0},
         model_id=None,
         attempts=1,
-        raw_completion="",
+        responses=[],
     )
 
 

@@ -50,7 +50,7 @@ def _result(agent: str, usage: Usage, model_id: str | None, status: str = "SUCCE
         usage=usage,
         model_id=model_id,
         attempts=1,
-        raw_completion="",
+        responses=[],
     )
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import urllib3.exceptions
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import ClientError, ConnectionError, EventStreamError, HTTPClientError
 
 from opx.agents import codes
 from opx.agents.contract import AgentOutputError, parse_agent_output
@@ -22,7 +22,7 @@ from opx.agents.prompts import render_input
 from opx.agents.retry import RetryPolicy, is_retryable
 from opx.agents.settings import AgentSettings
 from opx.agents.stream import StreamCollector
-from opx.state import AgentError, AgentResult
+from opx.state import AgentError, AgentResponse, AgentResult, ResponseError
 
 logger = logging.getLogger(__name__)
 
@@ -69,15 +69,25 @@ class _Run:
         self.input_tokens = 0
         self.output_tokens = 0
         self.model_id: str | None = None
-        self.raw_completion = ""
+        self.responses: list[AgentResponse] = []
 
-    def absorb(self, collector: StreamCollector) -> None:
+    def absorb(self, collector: StreamCollector, error: ResponseError | None = None) -> None:
         """Count what an attempt received, even a failed one: those tokens were billed."""
         self.input_tokens += collector.input_tokens
         self.output_tokens += collector.output_tokens
         if self.model_id is None:
             self.model_id = collector.model_id
-        self.raw_completion = collector.completion_bytes.decode("utf-8", errors="replace")
+        self.responses.append(
+            AgentResponse(
+                completion=collector.completion_bytes.decode("utf-8", errors="replace"),
+                usage={
+                    "input_tokens": collector.input_tokens,
+                    "output_tokens": collector.output_tokens,
+                },
+                model_id=collector.model_id,
+                error=error,
+            )
+        )
 
     def result(
         self, output: dict[str, Any] | None = None, error: AgentError | None = None
@@ -90,7 +100,7 @@ class _Run:
             usage={"input_tokens": self.input_tokens, "output_tokens": self.output_tokens},
             model_id=self.model_id,
             attempts=self.attempts,
-            raw_completion=self.raw_completion,
+            responses=self.responses,
         )
 
     def failure(self, code: str, message: str) -> AgentResult:
@@ -138,6 +148,12 @@ def _finish(run: _Run, collector: StreamCollector) -> AgentResult:
     return run.result(output=output.model_dump(mode="json"))
 
 
+def _exception_error(where: Literal["network", "internal"], error: Exception) -> ResponseError:
+    return ResponseError(
+        where=where, code=type(error).__name__, message=_truncate(str(error)), status=None
+    )
+
+
 def _attempt(
     run: _Run, client: Any, request: Mapping[str, Any]
 ) -> tuple[AgentResult | None, str | None]:
@@ -147,16 +163,25 @@ def _attempt(
     try:
         _consume(client.invoke_agent(**request), collector)
     except ClientError as error:  # includes EventStreamError raised mid-stream
-        run.absorb(collector)
         code, message, status = _aws_error(error)
+        in_stream = isinstance(error, EventStreamError)
+        run.absorb(
+            collector,
+            ResponseError(
+                where="stream" if in_stream else "http",
+                code=code,
+                message=_truncate(message),
+                status=None if in_stream else status,
+            ),
+        )
         if is_retryable(code, status):
             return None, _describe(code, message, status)
         return run.failure(codes.AGENT_INVOCATION_FAILED, _describe(code, message, status)), None
     except _UNREACHABLE_ERRORS as error:
-        run.absorb(collector)
+        run.absorb(collector, _exception_error("network", error))
         return run.failure(codes.AGENT_UNREACHABLE, f"{type(error).__name__}: {error}"), None
     except Exception as error:  # e.g. a malformed frame: keep the tokens already counted
-        run.absorb(collector)
+        run.absorb(collector, _exception_error("internal", error))
         return run.failure(codes.AGENT_INTERNAL_ERROR, f"{type(error).__name__}: {error}"), None
     run.absorb(collector)
     return _finish(run, collector), None

@@ -84,7 +84,14 @@ def test_success_sums_usage_over_every_trace_and_reports_the_model(
         "usage": {"input_tokens": 515, "output_tokens": 73},
         "model_id": "first-model",
         "attempts": 1,
-        "raw_completion": text,
+        "responses": [
+            {
+                "completion": text,
+                "usage": {"input_tokens": 515, "output_tokens": 73},
+                "model_id": "first-model",
+                "error": None,
+            }
+        ],
     }
     assert set(result) == set(get_type_hints(AgentResult))
     assert sleeps[0] == []
@@ -123,6 +130,14 @@ def test_in_stream_throttling_twice_then_success(
     assert result["usage"] == {"input_tokens": 200, "output_tokens": 20}
     assert result["model_id"] == MODEL_ID
     assert all(response.raw.closed for response in script.served[:2])
+    assert [r["usage"]["input_tokens"] for r in result["responses"]] == [50, 50, 100]
+    assert [r["model_id"] for r in result["responses"]] == [MODEL_ID] * 3
+    assert [(r["error"] or {}).get("where") for r in result["responses"]] == [
+        "stream",
+        "stream",
+        None,
+    ]
+    assert json.loads(result["responses"][-1]["completion"]) == valid_output()
 
 
 def test_http_429_is_retried(
@@ -186,6 +201,36 @@ def test_permanent_throttling_exhausts_retries(bedrock: Any, sleeps: Sleeps) -> 
     assert sleeps[0] == [0.5, 1.0, 2.0]
     assert result["usage"] == {"input_tokens": 21, "output_tokens": 3}
     assert script.responses == []
+    # Each call is checkpointed as it was answered, so it can be answered again.
+    http, *streams = result["responses"]
+    assert http == {
+        "completion": "",
+        "usage": {"input_tokens": 0, "output_tokens": 0},
+        "model_id": None,
+        "error": {
+            "where": "http",
+            "code": "ThrottlingException",
+            "message": "Rate exceeded",
+            "status": 429,
+        },
+    }
+    assert (
+        streams
+        == [
+            {
+                "completion": "",
+                "usage": {"input_tokens": 7, "output_tokens": 1},
+                "model_id": None,
+                "error": {
+                    "where": "stream",
+                    "code": "throttlingException",
+                    "message": "slow",
+                    "status": None,
+                },
+            }
+        ]
+        * 3
+    )
 
 
 def test_custom_policy_bounds_attempts_and_delays(bedrock: Any, sleeps: Sleeps) -> None:
@@ -238,7 +283,14 @@ def test_malformed_output_is_a_failure_that_keeps_text_and_usage(
         "usage": {"input_tokens": 100, "output_tokens": 20},
         "model_id": MODEL_ID,
         "attempts": 1,
-        "raw_completion": "I think the database is slow.",
+        "responses": [
+            {
+                "completion": "I think the database is slow.",
+                "usage": {"input_tokens": 100, "output_tokens": 20},
+                "model_id": MODEL_ID,
+                "error": None,
+            }
+        ],
     }
 
 
@@ -280,7 +332,7 @@ def test_invalid_utf8_is_malformed(bedrock: Any, sleeps: Sleeps) -> None:
         "code": "MALFORMED_OUTPUT",
         "message": "completion is not valid UTF-8 (byte 12)",
     }
-    assert result["raw_completion"] == '{"status": "\ufffd"}'
+    assert result["responses"][-1]["completion"] == '{"status": "\ufffd"}'
 
 
 def _closed_port() -> int:
@@ -301,6 +353,12 @@ def test_unreachable_endpoint_fails_fast_without_retry(
     assert result["error"]["code"] == "AGENT_UNREACHABLE"
     assert result["error"]["message"].startswith("EndpointConnectionError: ")
     assert (result["attempts"], sleeps[0]) == (1, [])
+    [response] = result["responses"]
+    assert response["error"] is not None
+    assert (response["error"]["where"], response["error"]["code"]) == (
+        "network",
+        "EndpointConnectionError",
+    )
     assert elapsed < 5.0
 
 

@@ -113,3 +113,12 @@ def test_evidence_must_be_strict_json() -> None:
     event = sample_event("opx_incident")
     event["detail"]["evidence_bundle"] = {"p99": float("nan")}
     assert _fields(event) == ["detail.evidence_bundle"]
+
+
+@pytest.mark.parametrize("value", [float("inf"), object(), b"bytes"])
+def test_the_whole_event_must_be_strict_json(value: object) -> None:
+    # The event is checkpointed verbatim; an envelope extra that JSON cannot hold
+    # would make the checkpoint (and any scenario rebuilt from it) unfaithful.
+    event = sample_event("opx_incident")
+    event["replay-note"] = value
+    assert _fields(event) == ["$"]

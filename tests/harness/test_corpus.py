@@ -294,7 +294,7 @@ def _malformed(result: ReplayResult) -> None:
         }
     ]
     failed = _agent_result(result, "knowledge-rag")
-    assert failed["raw_completion"].startswith("Here is my analysis")
+    assert failed["responses"][-1]["completion"].startswith("Here is my analysis")
     assert Decimal(body["cost"]["per_agent"]["knowledge-rag"]) > 0  # billed all the same
     assert body["recommendation"]["top_action"] == "disable_feature_flag"
     assert len(result.bedrock_calls) == 6
@@ -435,7 +435,7 @@ def _large(result: ReplayResult) -> None:
 def _fenced(result: ReplayResult) -> None:
     _succeeded_with(result, "config_change")
     knowledge = _agent_result(result, "knowledge-rag")
-    assert "```json" in knowledge["raw_completion"]
+    assert "```json" in knowledge["responses"][-1]["completion"]
     assert knowledge["output"]["confidence"] == 0.85
 
 

@@ -102,10 +102,11 @@ def test_restart_instead_of_resume_is_caught(
     called again after a crash before the strategy agent."""
     from opx import lambda_handler
 
-    def restart(container, incident, exec_id):  # type: ignore[no-untyped-def]
+    def restart(container, event, incident, exec_id):  # type: ignore[no-untyped-def]
         config = {"configurable": {"thread_id": exec_id, "incident_id": incident.incident_id}}
         initial = {
             "execution_id": exec_id,
+            "event": event,
             "incident": incident.model_dump(mode="json"),
             "budget_usd": str(incident.budget_usd or container.settings.default_budget_usd),
         }
