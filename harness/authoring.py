@@ -61,29 +61,34 @@ class AgentScript:
         text = self.output if isinstance(self.output, str) else json.dumps(self.output, indent=1)
         size = max(1, -(-len(text) // self.chunks))
         pieces = [text[i : i + size] for i in range(0, len(text), size)] or [""]
-        # OrchestrationTrace is a union: input and output come as separate events.
-        model_input = {
-            "orchestrationTrace": {
-                "modelInvocationInput": {
-                    "foundationModel": self.model_id,
-                    "traceId": "trace-0",
-                    "type": "ORCHESTRATION",
-                }
-            }
-        }
-        usage = {"inputTokens": self.input_tokens, "outputTokens": self.output_tokens}
-        model_output = {
-            "orchestrationTrace": {
-                "modelInvocationOutput": {"metadata": {"usage": usage}, "traceId": "trace-0"}
-            }
-        }
         return EventStreamAnswer(
             events=[
-                TraceEvent(trace=model_input),
-                TraceEvent(trace=model_output),
+                *usage_traces(self.model_id, self.input_tokens, self.output_tokens),
                 *(ChunkEvent(chunk=p) for p in pieces),
             ]
         )
+
+
+def usage_traces(model_id: str | None, input_tokens: int, output_tokens: int) -> list[TraceEvent]:
+    """The traces that tell the executor which model ran and what it billed."""
+    # OrchestrationTrace is a union: input and output come as separate events.
+    model_input = {
+        "orchestrationTrace": {
+            "modelInvocationInput": {
+                "foundationModel": model_id,
+                "traceId": "trace-0",
+                "type": "ORCHESTRATION",
+            }
+        }
+    }
+    usage = {"inputTokens": input_tokens, "outputTokens": output_tokens}
+    model_output = {
+        "orchestrationTrace": {
+            "modelInvocationOutput": {"metadata": {"usage": usage}, "traceId": "trace-0"}
+        }
+    }
+    traces = [TraceEvent(trace=model_output)]
+    return traces if model_id is None else [TraceEvent(trace=model_input), *traces]
 
 
 def agent_output(

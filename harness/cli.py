@@ -1,15 +1,19 @@
-"""``opx-harness`` (also ``python -m harness``): replay, list and describe scenarios.
+"""``opx-harness`` (also ``python -m harness``): replay, judge, record and import scenarios.
 
 Exit codes -- a script or CI step can tell the failures apart:
 
 * 0 -- done;
 * 1 -- unexpected internal error (one line on stderr: a bug, please report it);
-* 2 -- usage or input error: bad arguments, unreadable path, invalid scenario file;
-* 3 -- the replay sent a request the scenario has no recorded answer for
-  (one line on stderr, then the request, the closest recording and their diff).
+* 2 -- usage or input error: bad arguments, unreadable path, invalid scenario file,
+  an AWS call ``import`` could not make;
+* 3 -- ``replay``: the replay sent a request the scenario has no recorded answer for
+  (one line on stderr, then the request, the closest recording and their diff);
+  ``record``/``import``: the capture could not be verified, nothing was written (one
+  line, then the scrubbed divergence report).
 
-Errors never print a traceback: the one line names the file and, for an invalid
-scenario, the JSON path of the first problem.
+``gate`` has its own codes (see :mod:`harness.verdict`). Errors never print a
+traceback: the one line names the file and, for an invalid scenario, the JSON path of
+the first problem.
 """
 
 from __future__ import annotations
@@ -43,17 +47,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command(args)
     except InputError as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_INPUT
     except BrokenPipeError:
         # The reader went away (``| head``): nothing left to tell anyone.
         _silence_stdout()
         return EXIT_INTERNAL
     except KeyboardInterrupt:
-        _error("interrupted")
+        error("interrupted")
         return 130
     except Exception as exc:
-        _error(f"internal error: {type(exc).__name__}: {exc}")
+        error(f"internal error: {type(exc).__name__}: {exc}")
         return EXIT_INTERNAL
 
 
@@ -84,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the scenario file JSON Schema")
     schema.set_defaults(command=_schema)
     _add_gate(commands)
+    from harness.capture_cli import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -139,7 +146,7 @@ def _add_gate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
     def usage_error(message: str) -> NoReturn:
         gate.print_usage(sys.stderr)
-        _error(message)
+        error(message)
         raise SystemExit(EXIT_UNJUDGED)
 
     gate.error = usage_error  # type: ignore[method-assign]
@@ -163,12 +170,12 @@ def _replay(args: argparse.Namespace) -> int:
     try:
         result = replay(scenario)
     except UnmatchedRequestError as exc:
-        _error(str(exc))
+        error(str(exc))
         report = exc.report()
         head, _, rest = report.partition("\n")
         sys.stderr.write((rest if head == str(exc) else report) + "\n")
         return EXIT_UNMATCHED
-    _write(result.to_canonical_json() if args.json else summary(result.canonical()))
+    write(result.to_canonical_json() if args.json else summary(result.canonical()))
     return EXIT_OK
 
 
@@ -184,7 +191,7 @@ def _list(args: argparse.Namespace) -> int:
         try:
             scenario = load_scenario(path)
         except ScenarioError as exc:
-            _error(str(exc))
+            error(str(exc))
             invalid += 1
             continue
         description = scenario.description.strip().splitlines()
@@ -192,16 +199,16 @@ def _list(args: argparse.Namespace) -> int:
             (scenario.name, ",".join(scenario.tags) or "-", description[0] if description else "")
         )
     if rows:
-        _write(_table([("NAME", "TAGS", "DESCRIPTION"), *rows]))
+        write(_table([("NAME", "TAGS", "DESCRIPTION"), *rows]))
     elif not invalid:
-        _error(f"{directory}: no scenario files (*.json)")
+        error(f"{directory}: no scenario files (*.json)")
     return EXIT_INPUT if invalid else EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:
     from harness.scenario import json_schema
 
-    _write(json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    write(json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     return EXIT_OK
 
 
@@ -221,10 +228,10 @@ def _gate(args: argparse.Namespace) -> int:
         finally:
             listener.close()
     except GateInputError as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_UNJUDGED
     except Exception as exc:
-        _error(f"internal error in the gate: {type(exc).__name__}: {exc}")
+        error(f"internal error in the gate: {type(exc).__name__}: {exc}")
         return EXIT_INTERNAL
     code = result.exit_code
     outputs = (
@@ -239,10 +246,10 @@ def _gate(args: argparse.Namespace) -> int:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(render(result), encoding="utf-8")
             except OSError as exc:
-                _error(f"cannot write report {target}: {exc.strerror or exc}")
+                error(f"cannot write report {target}: {exc.strerror or exc}")
                 code = max(code, EXIT_UNJUDGED)
     try:
-        _write(reports.text(result))
+        write(reports.text(result))
     except BrokenPipeError:
         _silence_stdout()
     return code
@@ -324,7 +331,7 @@ def _table(rows: Sequence[tuple[str, ...]]) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def _write(text: str) -> None:
+def write(text: str) -> None:
     """UTF-8 bytes whatever the locale: ``--json`` must equal the snapshot file."""
     stream = sys.stdout
     stream.flush()
@@ -336,7 +343,7 @@ def _write(text: str) -> None:
         buffer.flush()
 
 
-def _error(message: str) -> None:
+def error(message: str) -> None:
     one_line = " ".join(message.split())
     sys.stderr.write(f"{PROG}: error: {one_line}\n")
     sys.stderr.flush()

@@ -241,13 +241,20 @@ def eventstream_response(
     return AWSResponse(url, 200, headers, ReplayBody(frames, chunk_size))
 
 
+def http_response(
+    status: int, headers: Mapping[str, str], body: bytes, *, url: str = DEFAULT_URL
+) -> AWSResponse:
+    """Any buffered answer: what the recorder hands botocore and what replay renders."""
+    return AWSResponse(url, status, {**headers, "content-length": str(len(body))}, ReplayBody(body))
+
+
 def error_response(status: int, code: str, message: str, *, url: str = DEFAULT_URL) -> AWSResponse:
-    """A rest-json error (e.g. 429 ThrottlingException) as the service returns it."""
-    body = _json_bytes({"message": message})
+    """An AWS error (e.g. 429 ThrottlingException) as rest-json and json services return it."""
     headers = {
         "content-type": "application/json",
-        "content-length": str(len(body)),
         "x-amzn-errortype": f"{code}:http://internal.amazon.com/coral/com.amazon.bedrock/",
         "x-amzn-requestid": "00000000-0000-0000-0000-000000000000",
     }
-    return AWSResponse(url, status, headers, ReplayBody(body))
+    # ``__type`` too: the json protocol (Logs, DynamoDB) reads the code from the body.
+    body = _json_bytes({"__type": code, "message": message})
+    return http_response(status, headers, body, url=url)

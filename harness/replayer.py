@@ -25,6 +25,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from moto import mock_aws
 
 from harness import canonical
@@ -147,7 +148,7 @@ def _replay_session() -> _ReplaySession:
 
 
 @contextmanager
-def _captured_output() -> Iterator[io.StringIO]:
+def captured_output() -> Iterator[io.StringIO]:
     """EMF metric lines (``print``), the executor's JSON logs and stray log records,
     kept off the terminal."""
     buffer = io.StringIO()
@@ -184,7 +185,7 @@ def replay_environment(scenario: Scenario, transport_factory: Any = Transport) -
         mock_aws(),
         clock.running(),
         no_network(),
-        _captured_output() as output,
+        captured_output() as output,
     ):
         transport = transport_factory(scenario, clock.advance)
         _active = transport
@@ -272,19 +273,30 @@ _STATE_SKIP = ("branch:", "join:", "__")
 
 
 def read_checkpoints(
-    responses: list[dict[str, Any]],
+    responses: list[dict[str, Any]], saver: BaseCheckpointSaver | None = None
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """The final state and the checkpoint trail, oldest first, from the table.
+    """The final state and the checkpoint trail, oldest first, of the execution the
+    responses name -- from the replay's table unless another ``saver`` is given."""
+    thread = _execution_id(responses)
+    if thread is None:
+        return None, []
+    return checkpoint_trail(saver or _replay_saver(), thread)
+
+
+def _replay_saver() -> BaseCheckpointSaver:
+    from opx.checkpointing import DynamoDBCheckpointer
+
+    return DynamoDBCheckpointer(CHECKPOINT_TABLE, client=boto3.client("dynamodb"))
+
+
+def checkpoint_trail(
+    saver: BaseCheckpointSaver, thread: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The final state and the checkpoint trail of ``thread``, oldest first.
 
     Each trail entry also carries the full ``state`` at that checkpoint (for the
     divergence report); :meth:`ReplayResult.canonical` keeps only its digest.
     """
-    from opx.checkpointing import DynamoDBCheckpointer
-
-    thread = _execution_id(responses)
-    if thread is None:
-        return None, []
-    saver = DynamoDBCheckpointer(CHECKPOINT_TABLE, client=boto3.client("dynamodb"))
     tuples = list(saver.list({"configurable": {"thread_id": thread, "checkpoint_ns": ""}}))
     tuples.reverse()
     checkpoints = canonical.Aliases("checkpoint")

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import botocore.session
+from botocore.exceptions import UnknownServiceError
 from botocore.model import OperationModel
 
 
@@ -25,9 +26,31 @@ def _botocore_session() -> botocore.session.Session:
     return botocore.session.get_session()
 
 
+#: botocore event names carry the hyphenized service *id*; models load by service
+#: *name*. The two differ for some services: the ones the harness meets are known,
+#: any other is looked up once (loading every model takes seconds).
+_KNOWN_NAMES = {"cloudwatch-logs": "logs"}
+
+
+@cache
+def service_name(service_id: str) -> str:
+    """The botocore service name for the hyphenized service id in an event name."""
+    if service_id in _KNOWN_NAMES:
+        return _KNOWN_NAMES[service_id]
+    session = _botocore_session()
+    if service_id in session.get_available_services():
+        return service_id
+    for name in session.get_available_services():
+        if session.get_service_model(name).service_id.hyphenize() == service_id:
+            return name
+    raise UnknownServiceError(service_name=service_id, known_service_names=[])
+
+
 @cache
 def operation_model(service: str, operation: str) -> OperationModel:
-    return _botocore_session().get_service_model(service).operation_model(operation)
+    """The operation's model; ``service`` as an event name spells it."""
+    model = _botocore_session().get_service_model(service_name(service))
+    return model.operation_model(operation)
 
 
 def canonical(value: Any) -> str:

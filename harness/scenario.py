@@ -64,7 +64,20 @@ class ErrorAnswer(_Strict):
     message: str = ""
 
 
-Answer = Annotated[EventStreamAnswer | ErrorAnswer, Field(discriminator="kind")]
+class HttpAnswer(_Strict):
+    """Any other AWS answer, as it came over the wire (``record`` captures AWS reads
+    this way): the status, the headers botocore's parser reads, and the body --
+    decoded JSON for JSON protocols so it stays readable, else text."""
+
+    kind: Literal["http"] = "http"
+    status: Annotated[int, Field(ge=200, le=599)] = 200
+    headers: dict[str, str] = Field(default_factory=dict)
+    #: ``json``: ``body`` is the decoded document; ``text``: ``body`` is the text.
+    encoding: Literal["json", "text"] = "json"
+    body: Any = None
+
+
+Answer = Annotated[EventStreamAnswer | ErrorAnswer | HttpAnswer, Field(discriminator="kind")]
 
 
 class Fault(_Strict):

@@ -15,7 +15,7 @@ placeholders it substitutes are
   scrubbing already-scrubbed data is a no-op (idempotence).
 
 Overlaps between candidate matches resolve by a fixed priority, first wins (see
-``_RULES``): aliases, then ``Bearer`` tokens, secret-named key/value pairs, token
+``_RULES``): aliases, then ``Bearer`` tokens, URL passwords, secret-named key/value pairs, token
 shapes (JWT, GitHub, Slack, PEM private keys), access key ids, session tokens,
 secret access keys, ARN accounts, emails, IPv4, IPv6, phone numbers, standalone
 12-digit numbers, and configured extra patterns last. A lower-priority match that
@@ -315,7 +315,11 @@ _SECRET_SUFFIXES = (
     "accesstoken",
     "authtoken",
     "sessiontoken",
+    "refreshtoken",
+    "idtoken",
     "privatekey",
+    "secretstring",
+    "connectionstring",
 )
 _EXACT_NAME = "token"
 
@@ -369,6 +373,18 @@ def _bearer_hits(text: str) -> Iterator[_Hit]:
     for match in _BEARER.finditer(text):
         if _judge_bearer(match["token"]) is _Verdict.SECRET:
             yield _context_hit(match, "token", "bearer-token")
+
+
+#: ``scheme://user:password@host`` (database URLs in config dumps): the password.
+_URL_PASSWORD = re.compile(
+    r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}+://[^\s/:@\"'<>]{1,256}+:"
+    r"(?P<password>[^\s/@\"'<>]{1,256}+)@"
+)
+
+
+def _url_password_hits(text: str) -> Iterator[_Hit]:
+    for match in _URL_PASSWORD.finditer(text):
+        yield _context_hit(match, "password", "api-token")
 
 
 def _key_value_hits(text: str) -> Iterator[_Hit]:
@@ -486,6 +502,7 @@ _Finder = Callable[[str], Iterator[_Hit]]
 #: Built-in finders, highest priority first; configured patterns come after them.
 _RULES: tuple[_Finder, ...] = (
     _bearer_hits,
+    _url_password_hits,
     _key_value_hits,
     *(rule.hits for rule in _SHAPES),
     _ARN_ACCOUNT.hits,

@@ -2,8 +2,9 @@
 
 Every request the executor's clients send passes through :meth:`Transport.before_send`
 first (registered with ``register_first``, ahead of moto). Requests to services moto
-serves (DynamoDB, CloudWatch, Logs, X-Ray, STS) fall through to moto; a request with a
-recorded interaction is answered with real HTTP bytes -- Bedrock event streams as
+serves (DynamoDB, CloudWatch, Logs, X-Ray, STS) fall through to moto unless the
+scenario recorded that operation (an AWS read moto cannot answer faithfully); a
+request with a recorded interaction is answered with real HTTP bytes -- Bedrock event streams as
 ``application/vnd.amazon.eventstream`` frames -- that botocore parses itself; anything
 else is refused and reported as :class:`UnmatchedRequestError` when the replay ends
 (the executor may swallow the failed call, the harness never does).
@@ -28,6 +29,7 @@ from harness.eventstream import (
     error_response,
     eventstream_response,
     exception_event,
+    http_response,
     trace_event,
 )
 from harness.requests import fingerprint, request_params
@@ -37,6 +39,7 @@ from harness.scenario import (
     EventStreamAnswer,
     ExceptionEvent,
     Fault,
+    HttpAnswer,
     Interaction,
     Scenario,
 )
@@ -109,13 +112,14 @@ class Transport:
         self._lock = threading.Lock()
         self._queues: dict[str, deque[_Answer]] = {}
         self._used: dict[str, int] = {}
+        self._recorded = {(i.service, i.operation) for i in self.scenario.interactions}
         for index, interaction in enumerate(self.scenario.interactions):
             key = fingerprint(interaction.service, interaction.operation, interaction.request)
             self._queues.setdefault(key, deque()).extend(_answers(index, interaction))
 
     def before_send(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
         _, service, operation = event_name.split(".", 2)
-        if service in MOTO_SERVICES:
+        if service in MOTO_SERVICES and (service, operation) not in self._recorded:
             return None
         params = request_params(
             service, operation, request.method, request.url, request.headers, _body(request)
@@ -207,7 +211,12 @@ def _answers(index: int, interaction: Interaction) -> list[_Answer]:
         for n, fault in enumerate(interaction.faults)
     ]
     final = interaction.response
-    outcome = "answer" if isinstance(final, EventStreamAnswer) else f"error:{final.code}"
+    if isinstance(final, ErrorAnswer):
+        outcome = f"error:{final.code}"
+    elif isinstance(final, HttpAnswer) and final.status >= 400:
+        outcome = f"error:http-{final.status}"
+    else:
+        outcome = "answer"
     answers.append(
         _Answer(index, len(answers), _answer_renderer(final), interaction.latency_ms, outcome)
     )
@@ -222,16 +231,28 @@ def _fault_renderer(fault: Fault) -> Callable[[dict[str, Any]], AWSResponse]:
 
 
 def _answer_renderer(
-    answer: EventStreamAnswer | ErrorAnswer,
+    answer: EventStreamAnswer | ErrorAnswer | HttpAnswer,
 ) -> Callable[[dict[str, Any]], AWSResponse]:
     if isinstance(answer, ErrorAnswer):
         return lambda params: error_response(answer.status, answer.code, answer.message)
+    if isinstance(answer, HttpAnswer):
+        body = http_body(answer)
+        return lambda params: http_response(answer.status, answer.headers, body)
 
     def render(params: dict[str, Any]) -> AWSResponse:
         frames = encode_stream(_stream_events(answer, params))
         return eventstream_response(frames, session_id=params.get("sessionId"))
 
     return render
+
+
+def http_body(answer: HttpAnswer) -> bytes:
+    """The wire bytes of a recorded answer (JSON compact, as AWS sends it)."""
+    if answer.body is None:
+        return b""
+    if answer.encoding == "text":
+        return str(answer.body).encode("utf-8")
+    return json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def _stream_events(answer: EventStreamAnswer, params: dict[str, Any]) -> list[Event]:

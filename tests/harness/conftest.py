@@ -1,4 +1,5 @@
-"""Scenarios authored once per session for the CLI and plugin tests.
+"""Scenarios authored once per session for the CLI and plugin tests, and moto in
+server mode for the tests that need AWS over real HTTP (``record``/``import``).
 
 They are recorded with ``harness.authoring.author`` against the real handler, never
 read from the bundled ``scenarios/`` corpus, so these tests pin the surfaces (CLI,
@@ -10,6 +11,11 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -115,3 +121,32 @@ def edited_prompt(authored: dict[str, Scenario]) -> Scenario:
     interactions = list(scenario.interactions)
     interactions[index] = interaction.model_copy(update={"request": request})
     return scenario.model_copy(update={"interactions": interactions})
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto in server mode, in its own process (in-process moto state would be reset by
+    every replay's ``mock_aws``), on an ephemeral port of 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("moto server did not start") from None
+            time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

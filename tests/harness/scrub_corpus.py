@@ -49,6 +49,7 @@ PLANTED: dict[str, list[str]] = {
         "hunter2-Correct-Horse",
         "fake-api-key-7f3a9c",
         PEM,
+        "s3cr3t-FAKE-dbpass",
     ],
     "phone-number": ["+1-202-555-0147", "(202) 555-0199"],
 }
@@ -102,7 +103,11 @@ def secret_bearing_event() -> dict[str, Any]:
             f"assumed {p['aws-access-key-id'][1]} with {p['aws-session-token'][1]}",
         ],
         "config": {
-            "db": {"host": "db.internal", "password": p["api-token"][3]},
+            "db": {
+                "host": "db.internal",
+                "password": p["api-token"][3],
+                "url": f"postgres://checkout:{p['api-token'][6]}@db.internal:5432/orders",
+            },
             "x-api-key": p["api-token"][4],
             "ci": {"GITHUB_TOKEN": p["api-token"][1], "Authorization": p["api-token"][0]},
             "tls": {"private_key": p["api-token"][5]},

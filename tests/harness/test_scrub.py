@@ -312,6 +312,42 @@ def test_secret_named_json_strings_are_replaced_whole() -> None:
     }
 
 
+def test_token_and_secret_names_beyond_the_basic_list() -> None:
+    data = {
+        "refresh_token": "r1",
+        "IdToken": "i1",
+        "SecretString": '{"user": "app"}',
+        "connection_string": "Server=db;Pwd=x",
+        "next_token": "page3",
+    }
+    assert Scrubber().value(data) == {
+        "refresh_token": "REDACTED-API-TOKEN-1",
+        "IdToken": "REDACTED-API-TOKEN-2",
+        "SecretString": "REDACTED-API-TOKEN-3",
+        "connection_string": "REDACTED-API-TOKEN-4",
+        "next_token": "page3",
+    }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://checkout:s3cr3t-FAKE-dbpass@db.internal:5432/orders",
+        "redis://:s3cr3t-FAKE-dbpass@cache.internal",
+        "https://bot:s3cr3t-FAKE-dbpass@git.example.net/repo.git",
+    ],
+)
+def test_passwords_in_urls_are_redacted(url: str) -> None:
+    scrubbed = Scrubber().text(f"connect {url} now")
+    assert "s3cr3t-FAKE-dbpass" not in scrubbed
+    assert scrubbed.startswith("connect ") and scrubbed.endswith(" now")
+
+
+def test_urls_without_credentials_survive() -> None:
+    text = "see https://example.com/a:b and http://host:8080/x@y"
+    assert Scrubber().text(text) == text
+
+
 def test_keys_are_scrubbed_and_order_kept() -> None:
     data = {"z": 1, "jane.doe@corp.invalid": {"10.20.30.40": [None, True, 1.5]}, "a": "b"}
     out = Scrubber().value(data)
