@@ -8,6 +8,9 @@ side, both selected the way production selects endpoints: ``AWS_ENDPOINT_URL_*``
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -83,6 +86,43 @@ def test_record_saves_a_scenario_that_replays_byte_identically(
     assert replay(scenario).to_canonical_json() == snapshot
     assert replay(scenario).to_canonical_json() == snapshot
     assert json.loads(snapshot)["responses"][0]["body"]["status"] == "SUCCEEDED"
+
+
+def test_the_installed_command_records_over_the_network(
+    tmp_path: Path, runtime: AgentRuntime
+) -> None:
+    """What a user types, in a process of its own: only the environment points it at
+    the (fake) service."""
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(sample_event("opx_incident")))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "record",
+            "--event",
+            str(event_file),
+            "--name",
+            "from-the-shell",
+            "--description",
+            "recorded in a subprocess",
+            "--scenarios",
+            str(tmp_path / "scenarios"),
+            "--snapshots",
+            str(tmp_path / "snapshots"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME": runtime.url},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "redacted: nothing" in done.stdout and done.stderr == ""
+    scenario = load_scenario(tmp_path / "scenarios" / "from-the-shell.json")
+    assert scenario.description == "recorded in a subprocess"
+    snapshot = (tmp_path / "snapshots" / "from-the-shell.json").read_text(encoding="utf-8")
+    assert replay(scenario).to_canonical_json() == snapshot
 
 
 def test_retries_are_recorded_as_they_happened(tmp_path: Path, runtime: AgentRuntime) -> None:
