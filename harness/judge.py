@@ -104,7 +104,7 @@ def _first_replay(scenario: Scenario) -> ReplayResult:
             _report_body(exc),
         ) from None
     except Exception as exc:
-        raise _Unjudged(f"the replay raised {type(exc).__name__}: {exc}", "") from None
+        raise _Unjudged(f"the replay raised {_one_line(exc)}", "") from None
 
 
 def _unjudged(checks: tuple[str, ...], summary: str, detail: str) -> dict[str, Outcome]:
@@ -138,7 +138,7 @@ def _run(check: str, task: Task, scenario: Scenario, first: ReplayResult, replay
     except OrderingStall as exc:
         outcome = Outcome(Status.ERROR, f"{check} could not force a completion order: {exc}")
     except Exception as exc:
-        outcome = Outcome(Status.ERROR, f"{check} could not run: {type(exc).__name__}: {exc}")
+        outcome = Outcome(Status.ERROR, f"{check} could not run: {_one_line(exc)}")
     return dataclasses.replace(outcome, seconds=time.perf_counter() - started)
 
 
@@ -251,6 +251,11 @@ _LOCAL: dict[str, CheckFn] = {
     "order": _order,
     "resume": _resume,
 }
+
+
+def _one_line(exc: BaseException) -> str:
+    """An unexpected exception as the one line a summary is: ``Type: message``."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def _report_body(exc: UnmatchedRequestError) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import harness.gate
+import harness.replayer
 import opx.graph
 from harness import canonical, cli
 from harness.replayer import replay
@@ -248,6 +249,20 @@ def test_an_unrecorded_call_exits_3_with_the_closest_recording(
     # The approved snapshot is what the fix will be checked against: never touched.
     assert gate(capsys, project.args("--update")).code == EXIT_UNJUDGED
     assert project.snapshot(AGREED).exists()
+
+
+def test_a_replay_that_crashes_is_unjudged_exit_3_in_one_line(
+    project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(scenario: Scenario, **_: Any) -> None:
+        raise RuntimeError("moto\nexploded")
+
+    monkeypatch.setattr(harness.replayer, "replay", broken)
+    run = gate(capsys, project.args())
+    assert run.code == EXIT_UNJUDGED
+    assert _failure_section(run, AGREED, "snapshot")[1:] == [
+        "the replay raised RuntimeError: moto exploded"
+    ]
 
 
 def test_missing_and_orphaned_snapshots_exit_3_until_update_fixes_both(
