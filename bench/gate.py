@@ -319,9 +319,8 @@ def run(
     largest = max(sizes)
     corpus = workdir / f"corpus-{largest}"
     started = _now()
-    names = build_corpus(
-        discover(ROOT / "scenarios"), largest, corpus / "scenarios", build_jobs or max(jobs)
-    )
+    executor = [p for p in discover(ROOT / "scenarios") if load_scenario(p).kind == "executor"]
+    names = build_corpus(executor, largest, corpus / "scenarios", build_jobs or max(jobs))
     built = _now() - started
     unapproved = [n for n in names if not (corpus / "snapshots" / f"{n}.json").exists()]
     approved = approve(corpus, max(jobs)) if unapproved else 0.0

@@ -55,9 +55,37 @@ class CheckResult:
     path: str | None = None
     seconds: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
+    #: False when the check has nothing to prove for this kind of scenario (see
+    #: :func:`not_applicable`); such a result passes, and callers report it skipped.
+    applicable: bool = True
 
     def __bool__(self) -> bool:
         return self.passed
+
+
+#: Checks about the executor's own machinery -- its five parallel agents, Bedrock
+#: cost, checkpoints to resume from -- by the scenario kinds they apply to.
+APPLIES_TO = {
+    "completion-order": frozenset({"executor"}),
+    "cost": frozenset({"executor"}),
+    "resume": frozenset({"executor"}),
+}
+
+
+def not_applicable(check: str, scenario: Scenario) -> CheckResult | None:
+    """The explicit "nothing to prove here" result of ``check`` for ``scenario``, or
+    ``None`` when the check applies (an action group has no parallel agents, no
+    Bedrock bill and no checkpoints, so those checks must say so, not pass blindly)."""
+    if scenario.kind in APPLIES_TO.get(check, frozenset({scenario.kind})):
+        return None
+    return CheckResult(
+        check,
+        scenario.name,
+        True,
+        f"{check} does not apply to {scenario.kind} scenario {scenario.name}: it checks the "
+        "executor (parallel agents, Bedrock cost, checkpoints).",
+        applicable=False,
+    )
 
 
 def _first_path(expected: dict[str, Any], actual: dict[str, Any]) -> str:
@@ -321,6 +349,9 @@ def check_completion_order(
     baseline: ReplayResult | None = None,
 ) -> CheckResult:
     """Every forced completion order gives the unforced replay's bytes."""
+    skipped = not_applicable("completion-order", scenario)
+    if skipped is not None:
+        return skipped
     started = time.perf_counter()
     base = baseline if baseline is not None else replay(scenario)
     reference = base.to_canonical_json()
@@ -452,6 +483,9 @@ def check_cost(
 ) -> CheckResult:
     """Cost in every response equals the independent recomputation, is identical across
     ``results`` (other runs of the same scenario) and equals ``snapshot``'s."""
+    skipped = not_applicable("cost", scenario)
+    if skipped is not None:
+        return skipped
     started = time.perf_counter()
     runs = list(results) or [replay(scenario)]
     first = runs[0].canonical()

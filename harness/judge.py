@@ -217,13 +217,19 @@ def _order(task: Task, scenario: Scenario, first: ReplayResult, replayed: str) -
     from harness.checks import check_completion_order, fixed_orders
 
     result = check_completion_order(scenario, fixed_orders(), baseline=first)
+    if not result.applicable:
+        return Outcome(Status.SKIPPED, result.reason)
     status = Status.PASSED if result.passed else Status.NONDETERMINISTIC
     return Outcome(status, result.reason, path=result.path)
 
 
 def _resume(task: Task, scenario: Scenario, first: ReplayResult, replayed: str) -> Outcome:
+    from harness.checks import not_applicable
     from harness.resume import resume_matrix
 
+    skipped = not_applicable("resume", scenario)
+    if skipped is not None:
+        return Outcome(Status.SKIPPED, skipped.reason)
     matrices = [resume_matrix(scenario, saver) for saver in ("dynamodb", "memory")]
     cases = [case for matrix in matrices for case in matrix.cases]
     failures = [case for case in cases if not case.ok]

@@ -173,10 +173,15 @@ def captured_output() -> Iterator[io.StringIO]:
 
 @contextmanager
 def replay_environment(scenario: Scenario, transport_factory: Any = Transport) -> Iterator[Any]:
-    """Enter everything one replay needs; yields ``(transport, clock, output)``."""
-    from opx.lambda_handler import cold_start
+    """Enter everything one replay needs; yields ``(transport, clock, output)``.
 
+    An executor scenario also gets the checkpoint table and a cold start of the
+    executor; an action-group scenario only the AWS it reads (its ``setup``)."""
     global _active
+    executor = scenario.kind == "executor"
+    if executor:
+        # Before the clock freezes: see ``harness.pytest_plugin._import_executor``.
+        from opx.lambda_handler import cold_start
     clock = FrozenClock(scenario.clock.start)
     session = _replay_session()
     previous_default = boto3.DEFAULT_SESSION
@@ -191,11 +196,13 @@ def replay_environment(scenario: Scenario, transport_factory: Any = Transport) -
         _active = transport
         boto3.DEFAULT_SESSION = session
         try:
-            _create_checkpoint_table(session.client("dynamodb"))
-            cold_start()
+            if executor:
+                _create_checkpoint_table(session.client("dynamodb"))
+                cold_start()
             yield transport, clock, output
         finally:
-            cold_start()
+            if executor:
+                cold_start()
             _active = None
             boto3.DEFAULT_SESSION = previous_default
 
@@ -230,13 +237,20 @@ def replay(
     scenario: Scenario,
     *,
     transport_factory: Callable[[Scenario, Callable[[float], None]], Transport] = Transport,
-    deliver: Delivery = deliver_each_event,
+    deliver: Delivery | None = None,
 ) -> ReplayResult:
-    """Run ``scenario`` and return what the executor did.
+    """Run ``scenario`` and return what the executor -- or, for an ``action-group``
+    scenario, the action group's Lambda (:mod:`harness.action_group_replay`) -- did.
 
-    Raises :class:`UnmatchedRequestError` if the executor sent any request the
-    recording cannot answer -- even when the executor itself tolerated the failure.
+    ``deliver`` defaults to handing each event to the handler once, in order.
+    Raises :class:`UnmatchedRequestError` if the code under replay sent any request
+    the recording cannot answer -- even when it tolerated the failure itself.
     """
+    if scenario.kind == "action-group":
+        from harness.action_group_replay import replay_action_group
+
+        return replay_action_group(scenario, transport_factory=transport_factory, deliver=deliver)
+    deliver = deliver or deliver_each_event
     with replay_environment(scenario, transport_factory) as (transport, clock, output):
         responses = deliver(scenario, transport)
         final_state, trail = read_checkpoints(responses)

@@ -13,7 +13,15 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SCHEMA_VERSION = 1
 
@@ -114,8 +122,40 @@ class Clock(_Strict):
     start: AwareDatetime
 
 
+#: Setup calls seed moto only: the boto3 client names of services moto serves, and
+#: the service ids botocore events (and so interactions) spell them with.
+SETUP_SERVICE_IDS = {
+    "cloudwatch": "cloudwatch",
+    "dynamodb": "dynamodb",
+    "logs": "cloudwatch-logs",
+    "xray": "xray",
+}
+
+
+class SetupCall(_Strict):
+    """An AWS call that seeds moto before an action-group scenario's events run
+    (``PutMetricData``, ``PutLogEvents``, ``PutTraceSegments``, ``PutItem``, ...).
+
+    ``client`` is the boto3 client name, ``operation`` the API name and ``params``
+    its keyword arguments as boto3 takes them (times as ISO 8601 strings). Setup is
+    the world the handler reads, not something it does: it is not in the result.
+    """
+
+    client: Literal["cloudwatch", "logs", "xray", "dynamodb"]
+    operation: Annotated[str, Field(pattern=r"^[A-Z][A-Za-z0-9]*$")]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+#: What a scenario replays: the executor (``opx.lambda_handler``), or one action
+#: group's Lambda (``opx.action_groups``).
+ScenarioKind = Literal["executor", "action-group"]
+#: Fields only action-group scenarios carry; executor files are written without them.
+ACTION_GROUP_FIELDS = frozenset({"kind", "action_group", "setup"})
+
+
 class Scenario(_Strict):
     schema_version: Literal[1] = SCHEMA_VERSION
+    kind: ScenarioKind = "executor"
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=100)]
     description: str
     tags: list[str] = Field(default_factory=list)
@@ -125,10 +165,42 @@ class Scenario(_Strict):
     #: Delivered to the handler in order; more than one models redelivery.
     events: Annotated[list[Any], Field(min_length=1)]
     interactions: list[Interaction] = Field(default_factory=list)
+    #: ``action-group``: the group (``opx.action_groups.registry`` name) whose handler
+    #: each event is delivered to.
+    action_group: str | None = None
+    #: ``action-group``: calls seeding moto before the first event.
+    setup: list[SetupCall] = Field(default_factory=list)
+
+    @field_validator("action_group")
+    @classmethod
+    def _registered_group(cls, name: str | None) -> str | None:
+        from opx.action_groups.registry import ACTION_GROUPS
+
+        known = [group.name for group in ACTION_GROUPS]
+        if name is not None and name not in known:
+            raise ValueError(f"unknown action group {name!r} (known: {', '.join(known)})")
+        return name
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Scenario:
+        if self.kind == "action-group":
+            if self.action_group is None:
+                raise ValueError("an action-group scenario names its action_group")
+            recorded = {(i.service, i.operation) for i in self.interactions}
+            for call in self.setup:
+                if (SETUP_SERVICE_IDS[call.client], call.operation) in recorded:
+                    raise ValueError(
+                        f"setup calls {call.client}.{call.operation}, which the scenario "
+                        "also records: setup must reach moto"
+                    )
+        elif self.action_group is not None or self.setup:
+            raise ValueError("action_group and setup belong to action-group scenarios")
+        return self
 
     def to_json(self) -> str:
         """The file form: indented, sorted keys, trailing newline -- stable diffs."""
-        data = self.model_dump(mode="json", exclude_defaults=False)
+        exclude = ACTION_GROUP_FIELDS if self.kind == "executor" else None
+        data = self.model_dump(mode="json", exclude_defaults=False, exclude=exclude)
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

@@ -55,11 +55,11 @@ Builder = Callable[[str], Scenario]
 BUILDERS: dict[str, Builder] = {}
 
 
-def scenario(name: str) -> Callable[[Builder], Builder]:
+def scenario(name: str, registry: dict[str, Builder] = BUILDERS) -> Callable[[Builder], Builder]:
     def register(builder: Builder) -> Builder:
-        if name in BUILDERS:
+        if name in registry:
             raise ValueError(f"duplicate scenario name {name}")
-        BUILDERS[name] = builder
+        registry[name] = builder
         return builder
 
     return register
@@ -2602,22 +2602,28 @@ def unpriced_model(name: str) -> Scenario:
 # --------------------------------------------------------------------------- build / check
 
 
-def render(names: Iterable[str] | None = None) -> dict[str, str]:
+def render(
+    names: Iterable[str] | None = None, builders: Mapping[str, Builder] = BUILDERS
+) -> dict[str, str]:
     """File name -> file text for the selected scenarios (all by default)."""
-    selected = list(BUILDERS) if names is None else list(names)
-    unknown = sorted(set(selected) - set(BUILDERS))
+    selected = list(builders) if names is None else list(names)
+    unknown = sorted(set(selected) - set(builders))
     if unknown:
         raise SystemExit(f"unknown scenario(s): {', '.join(unknown)}")
     out: dict[str, str] = {}
     for name in selected:
-        built = BUILDERS[name](name)
+        built = builders[name](name)
         if built.name != name:
             raise ValueError(f"builder for {name} produced scenario {built.name}")
         out[f"{name}.json"] = built.to_json()
     return out
 
 
-def stale(rendered: Mapping[str, str], directory: Path) -> list[str]:
+#: How the ``--check`` messages name this script.
+TOOL = "tools/build_corpus.py"
+
+
+def stale(rendered: Mapping[str, str], directory: Path, tool: str = TOOL) -> list[str]:
     """One line per file on disk that is missing or differs from ``rendered``."""
     problems = []
     for filename, text in sorted(rendered.items()):
@@ -2625,7 +2631,7 @@ def stale(rendered: Mapping[str, str], directory: Path) -> list[str]:
         if not path.exists():
             problems.append(f"{path}: missing")
         elif path.read_text(encoding="utf-8") != text:
-            problems.append(f"{path}: differs from what tools/build_corpus.py writes")
+            problems.append(f"{path}: differs from what {tool} writes")
     return problems
 
 
@@ -2657,7 +2663,19 @@ def write(rendered: Mapping[str, str], directory: Path) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    return cli(argv, description=__doc__.split("\n\n")[0], render_files=render, tool=TOOL)
+
+
+def cli(
+    argv: Sequence[str] | None,
+    *,
+    description: str,
+    render_files: Callable[[Iterable[str] | None], dict[str, str]],
+    tool: str,
+) -> int:
+    """The command line of a corpus script: build, ``--check``, ``--only``, ``--out``
+    (shared with ``tools/build_action_group_corpus.py``)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--check",
         action="store_true",
@@ -2670,15 +2688,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    rendered = render(args.only)
+    rendered = render_files(args.only)
     elapsed = time.perf_counter() - started
     if args.check:
-        problems = stale(rendered, args.out)
+        problems = stale(rendered, args.out, tool)
         for line in problems:
             print(line, file=sys.stderr)
         if problems:
             print(first_diff(rendered, args.out), file=sys.stderr)
-            print("run: python tools/build_corpus.py", file=sys.stderr)
+            print(f"run: python {tool}", file=sys.stderr)
             return 1
         print(f"{len(rendered)} scenario files up to date ({elapsed:.1f} s)")
         return 0

@@ -37,7 +37,8 @@ from opx.state import ALL_AGENTS, PARALLEL_AGENTS, STRATEGY_AGENT
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 TOOL = ROOT / "tools" / "build_corpus.py"
-NAMES = [path.stem for path in discover(SCENARIOS)]
+#: The executor corpus (action-group scenarios have their own: tests/action_groups).
+NAMES = [path.stem for path in discover(SCENARIOS) if load_scenario(path).kind == "executor"]
 ACCOUNT = "123456789012"
 KB400 = 400 * 1024
 

@@ -54,6 +54,8 @@ def _subprocess_outputs() -> dict[str, dict[str, bytes]]:
 
 
 def _passed(result: CheckResult) -> None:
+    if not result.applicable:
+        pytest.skip(result.reason)
     if not result.passed:
         pytest.fail(result.reason, pytrace=False)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.checks import not_applicable
 from harness.resume import (
     CRASH_KINDS,
     ResumeMatrix,
@@ -33,6 +34,8 @@ def _failures(matrix: ResumeMatrix) -> str:
 @pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
 def test_resume_matrix(path: Path) -> None:
     scenario = load_scenario(path)
+    if (skipped := not_applicable("resume", scenario)) is not None:
+        pytest.skip(skipped.reason)
     dynamodb = resume_matrix(scenario, "dynamodb", kinds=CRASH_KINDS)
     memory = resume_matrix(scenario, "memory", kinds=CRASH_KINDS)
     if dynamodb.skipped and memory.skipped:
