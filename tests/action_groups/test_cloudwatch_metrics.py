@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from statistics import fmean
@@ -18,7 +19,7 @@ def _duration(minute: int) -> float:
     return 100.0 + minute * 2.5 + (minute % 3) * 0.25
 
 
-def _seed(name: str, dimensions: list[dict[str, str]], value: object) -> SetupCall:
+def _seed(name: str, dimensions: list[dict[str, str]], value: Callable[[int], float]) -> SetupCall:
     return SetupCall(
         client="cloudwatch",
         operation="PutMetricData",
@@ -29,7 +30,7 @@ def _seed(name: str, dimensions: list[dict[str, str]], value: object) -> SetupCa
                     "MetricName": name,
                     "Dimensions": dimensions,
                     "Timestamp": (START + timedelta(minutes=m)).isoformat(),
-                    "Value": value(m),  # type: ignore[operator]
+                    "Value": value(m),
                 }
                 for m in range(60)
             ],
