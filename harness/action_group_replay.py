@@ -32,9 +32,6 @@ from harness.replayer import Delivery, LambdaContext, ReplayResult, replay_envir
 from harness.scenario import Scenario, SetupCall
 from harness.transport import Transport
 
-#: Where a request answered by a recording is readdressed (``.invalid`` never resolves).
-ANSWERED_URL = "https://answered-by-recording.invalid/"
-
 
 class SetupError(Exception):
     """A setup call the scenario asked for failed: the scenario, not the handler, is wrong."""
@@ -102,12 +99,6 @@ class CallLog:
     def before_send(self, request: Any, event_name: str, **kwargs: Any) -> Any:
         answered = len(self.inner.calls)
         response = self.inner.before_send(request=request, event_name=event_name, **kwargs)
-        if response is not None:
-            # botocore hands a request to every before-send handler, moto's too, even
-            # after one answered it: moto would execute a request a recording answered
-            # (and GetQueryResults for a recorded query id, or StopQuery, which moto
-            # lacks, raise there). An address moto does not serve keeps it out.
-            request.url = ANSWERED_URL
         if self.recording:
             _, service, operation = event_name.split(".", 2)
             entry: dict[str, Any] = {"service": service, "operation": operation}

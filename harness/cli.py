@@ -286,6 +286,8 @@ def _gate_config(args: argparse.Namespace) -> GateConfig:
 
 def summary(result: dict[str, Any]) -> str:
     """The human view of a canonical result: what happened, in a dozen lines."""
+    if result.get("kind") == "action-group":
+        return _action_group_summary(result)
     responses: list[dict[str, Any]] = result["responses"]
     bodies = [r.get("body") if isinstance(r.get("body"), dict) else {} for r in responses]
     answered = next((b for b in reversed(bodies) if "agents" in b), {})
@@ -320,6 +322,37 @@ def summary(result: dict[str, Any]) -> str:
         ("clock", f"{result['clock']['start']} -> {result['clock']['end']}"),
     ]
     return _table(rows)
+
+
+def _action_group_summary(result: dict[str, Any]) -> str:
+    answers = [r.get("response", {}) for r in result["responses"] if isinstance(r, dict)]
+    calls: list[dict[str, Any]] = result["aws_calls"]
+    served: dict[str, int] = {}
+    for call in calls:
+        served[call.get("served_by", "-")] = served.get(call.get("served_by", "-"), 0) + 1
+    rows = [
+        ("scenario", result["scenario"]),
+        ("action group", result["action_group"]),
+        ("answers", ", ".join(f"{_route(a)} {_answer_status(a)}" for a in answers) or "-"),
+        (
+            "aws calls",
+            f"{len(calls)} ("
+            + (", ".join(f"{n} by {who}" for who, n in sorted(served.items())) or "none")
+            + ")",
+        ),
+        ("clock", f"{result['clock']['start']} -> {result['clock']['end']}"),
+    ]
+    return _table(rows)
+
+
+def _route(answer: dict[str, Any]) -> str:
+    return str(answer.get("apiPath") or answer.get("function") or "-")
+
+
+def _answer_status(answer: dict[str, Any]) -> str:
+    """The HTTP status of an OpenAPI answer, the response state of a function answer."""
+    state = answer.get("functionResponse", {}).get("responseState")
+    return str(answer.get("httpStatusCode") or state or 200)
 
 
 def _table(rows: Sequence[tuple[str, ...]]) -> str:

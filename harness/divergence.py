@@ -21,7 +21,15 @@ from typing import Any
 from harness import canonical
 from harness.replayer import ReplayResult
 
-SECTIONS = ("responses", "final_state", "checkpoints", "metrics", "bedrock_calls", "clock")
+SECTIONS = (
+    "responses",
+    "final_state",
+    "checkpoints",
+    "metrics",
+    "bedrock_calls",
+    "aws_calls",
+    "clock",
+)
 
 
 @dataclass(frozen=True)

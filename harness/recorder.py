@@ -42,7 +42,7 @@ from harness.scenario import (
     StreamEvent,
     TraceEvent,
 )
-from harness.transport import _body
+from harness.transport import ANSWERED_URL, _body
 
 #: Operations whose names promise no side effect.
 READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Query", "Scan", "BatchGet", "Search", "Lookup")
@@ -105,7 +105,7 @@ class Recorder:
         protocol = operation_model(service, operation).metadata["protocol"]
         if protocol not in RECORDABLE_PROTOCOLS:
             return self._refuse(
-                f"{service}.{operation}: the {protocol} protocol cannot be recorded yet"
+                request, f"{service}.{operation}: the {protocol} protocol cannot be recorded yet"
             )
         body = _body(request)
         params = request_params(
@@ -115,7 +115,9 @@ class Recorder:
             request.body = body
             return None
         if not is_read_only(service, operation):
-            return self._refuse(f"{service}.{operation}: not a read; nothing is written to AWS")
+            return self._refuse(
+                request, f"{service}.{operation}: not a read; nothing is written to AWS"
+            )
         request.body = body
         started = time.monotonic()
         try:
@@ -124,6 +126,7 @@ class Recorder:
             self._problem(f"{service}.{operation}: no answer to record ({exc})")
             raise
         latency_ms = round((time.monotonic() - started) * 1000)
+        request.url = ANSWERED_URL  # answered: keep the embedded moto from running it too
         data = live.raw.read() if request.stream_output else live.content
         headers = {name.lower(): value for name, value in live.headers.items()}
         try:
@@ -154,8 +157,9 @@ class Recorder:
         with self._lock:
             self.problems.append(message)
 
-    def _refuse(self, message: str) -> AWSResponse:
+    def _refuse(self, request: Any, message: str) -> AWSResponse:
         self._problem(f"refused {message}")
+        request.url = ANSWERED_URL
         return error_response(403, REFUSED_ERROR_CODE, message)
 
 

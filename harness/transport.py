@@ -47,6 +47,8 @@ from harness.scenario import (
 #: Services answered by moto (event-name service ids). Everything else must be recorded.
 MOTO_SERVICES = frozenset({"dynamodb", "cloudwatch", "cloudwatch-logs", "xray", "sts"})
 UNMATCHED_ERROR_CODE = "HarnessUnmatchedRequest"
+#: Where an answered request is readdressed (``.invalid`` never resolves).
+ANSWERED_URL = "https://answered-by-recording.invalid/"
 
 
 class UnmatchedRequestError(Exception):
@@ -125,6 +127,11 @@ class Transport:
             service, operation, request.method, request.url, request.headers, _body(request)
         )
         key = fingerprint(service, operation, params)
+        # botocore hands the request to every before-send handler, moto's too, even
+        # after one answered: moto would execute what the recording answered (and
+        # fail on a recorded query id, or an operation it lacks). An address moto
+        # does not serve keeps it out.
+        request.url = ANSWERED_URL
         with self._lock:
             answer = self._take(key, service, operation, params)
             if answer is None:

@@ -94,6 +94,26 @@ def test_replay_prints_a_human_summary(
     assert rows["clock"].startswith("2026-11-29T04:00:00+00:00 -> 2026-11-29T04:00:")
 
 
+def test_replay_summarizes_an_action_group_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parents[2]
+    name = "ag-xray-throttled"
+    assert cli.main(["replay", str(root / "scenarios" / f"{name}.json")]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    rows = {
+        key.strip(): value.strip()
+        for key, value in (line.split("  ", 1) for line in out.splitlines())
+    }
+    approved = json.loads((root / "snapshots" / f"{name}.json").read_text())
+    assert rows["scenario"] == name
+    assert rows["action group"] == approved["action_group"]
+    statuses = [r["response"]["httpStatusCode"] for r in approved["responses"]]
+    assert [answer.rsplit(" ", 1)[1] for answer in rows["answers"].split(", ")] == [
+        str(status) for status in statuses
+    ]
+    assert rows["aws calls"].startswith(f"{len(approved['aws_calls'])} (")
+
+
 def test_unmatched_request_exits_3_with_the_reason_then_the_diff(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], edited_prompt: Scenario
 ) -> None:
