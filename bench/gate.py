@@ -23,9 +23,10 @@ and times the real CLI, ``python -m harness gate --checks snapshot,repeat``, for
   first scenarios (no gate, no snapshot, no subprocess): what the checks cannot
   avoid paying. ``x bare`` = gate ms per scenario / baseline ms per scenario.
 
-    python bench/gate.py [--sizes 10,100,1000] [--jobs 1,2] [--workdir DIR]
+    python bench/gate.py [--sizes 10,100,1000] [--jobs 1,2] [--workdir DIR [--prepare]]
 
-``--workdir`` keeps the synthetic corpus and reuses it on the next run.
+``--workdir`` keeps the synthetic corpus and reuses it on the next run; ``--prepare``
+only builds and approves it (so the timed run can wait for a quiet machine).
 """
 
 from __future__ import annotations
@@ -312,23 +313,30 @@ def report_table(runs: Sequence[Run], bare_ms: float) -> list[str]:
     return lines
 
 
+def prepare(size: int, workdir: Path, jobs: int) -> tuple[Path, list[str]]:
+    """The synthetic corpus of ``size`` scenarios, built and approved (or reused)."""
+    corpus = workdir / f"corpus-{size}"
+    started = _now()
+    executor = [p for p in discover(ROOT / "scenarios") if load_scenario(p).kind == "executor"]
+    names = build_corpus(executor, size, corpus / "scenarios", jobs)
+    built = _now() - started
+    unapproved = [n for n in names if not (corpus / "snapshots" / f"{n}.json").exists()]
+    approved = approve(corpus, jobs) if unapproved else 0.0
+    originals = len({name.split("-", 1)[1] for name in names})
+    print(
+        f"synthetic corpus: {size} scenarios from {originals} originals, built in {built:.0f} s, "
+        f"approved by the gate in {approved:.0f} s",
+        flush=True,
+    )
+    return corpus, names
+
+
 def run(
     sizes: Sequence[int], jobs: Sequence[int], workdir: Path, *, build_jobs: int | None = None
 ) -> tuple[list[Run], float]:
     """Build, approve and time; returns the runs and the bare baseline (ms/scenario)."""
     largest = max(sizes)
-    corpus = workdir / f"corpus-{largest}"
-    started = _now()
-    executor = [p for p in discover(ROOT / "scenarios") if load_scenario(p).kind == "executor"]
-    names = build_corpus(executor, largest, corpus / "scenarios", build_jobs or max(jobs))
-    built = _now() - started
-    unapproved = [n for n in names if not (corpus / "snapshots" / f"{n}.json").exists()]
-    approved = approve(corpus, max(jobs)) if unapproved else 0.0
-    print(
-        f"synthetic corpus: {largest} scenarios from {len(discover(ROOT / 'scenarios'))} "
-        f"originals, built in {built:.0f} s, approved by the gate in {approved:.0f} s",
-        flush=True,
-    )
+    corpus, names = prepare(largest, workdir, build_jobs or max(jobs))
     bare = baseline_ms(corpus, names[: min(BASELINE_SCENARIOS, largest)])
     runs = []
     for size in sorted(sizes):
@@ -352,7 +360,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", type=_numbers, default=[10, 100, 1000])
     parser.add_argument("--jobs", type=_numbers, default=[1, 2])
     parser.add_argument("--workdir", type=Path, help="keep (and reuse) the synthetic corpus here")
+    parser.add_argument(
+        "--prepare", action="store_true", help="only build and approve the corpus in --workdir"
+    )
     args = parser.parse_args(argv)
+    if args.prepare:
+        if args.workdir is None:
+            parser.error("--prepare needs --workdir")
+        prepare(max(args.sizes), args.workdir, max(args.jobs))
+        return
 
     with tempfile.TemporaryDirectory(prefix="opx-gate-bench-") as scratch:
         workdir = args.workdir or Path(scratch)
