@@ -8,8 +8,11 @@ durations are realistic and identical on every run, and a replay never sleeps.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +49,7 @@ class FrozenClock:
 
     @contextmanager
     def running(self) -> Iterator[FrozenClock]:
+        settle_lazy_modules()
         # freezegun hands out the *real* time to any caller with a ``threading`` frame
         # within 5 frames of the stack -- which is how LangGraph's background writer
         # threads call the checkpointer, so pending writes got wall-clock TTLs. A limit
@@ -62,3 +66,29 @@ class FrozenClock:
                 yield self
             finally:
                 self._factory = None
+
+
+_settled_at = 0
+
+
+def settle_lazy_modules() -> None:
+    """Read every attribute of every loaded module, as freezegun's start does, but
+    before the clock is faked.
+
+    freezegun scans ``sys.modules`` with ``datetime`` already replaced; a module whose
+    ``__getattr__`` imports on access (``langchain_core.runnables`` does) then imports
+    under the fake, and a pydantic model defined there fails on ``FakeDatetime``. Which
+    modules are still lazy depends on what ran first in the process (found when a fresh
+    interpreter replayed an action-group scenario first), so settle them here; a rescan
+    happens only when modules were added since the last one.
+    """
+    global _settled_at
+    while len(sys.modules) != _settled_at:
+        _settled_at = len(sys.modules)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecated attributes warn when read
+            for module in list(sys.modules.values()):
+                with contextlib.suppress(Exception):
+                    for name in dir(module):
+                        with contextlib.suppress(Exception):
+                            getattr(module, name)

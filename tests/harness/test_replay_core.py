@@ -217,3 +217,37 @@ def test_invalid_scenarios_give_a_one_line_reason(tmp_path, content: str, messag
 def test_missing_scenario_file_is_a_scenario_error(tmp_path) -> None:
     with pytest.raises(ScenarioError, match="cannot read"):
         load_scenario(tmp_path / "nope.json")
+
+
+def test_a_module_that_imports_lazily_is_settled_before_the_clock_is_faked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """freezegun reads every attribute of every loaded module once ``datetime`` is
+    already fake; a module-level ``__getattr__`` that imports on access (as
+    ``langchain_core.runnables`` does) would build its pydantic models on
+    ``FakeDatetime`` and fail. Found when a fresh interpreter replayed an
+    action-group scenario first."""
+    import types
+
+    import pydantic
+
+    from harness.clock import FrozenClock
+
+    built: list[type] = []
+
+    def lazy(name: str) -> type:
+        if name != "Stamped":
+            raise AttributeError(name)
+        model = pydantic.create_model("Stamped", at=(datetime, ...))
+        built.append(model)
+        setattr(module, name, model)  # imported once, as real lazy modules do
+        return model
+
+    module = types.ModuleType("opx_test_lazy_module")
+    module.__getattr__ = lazy  # type: ignore[method-assign]
+    module.__dir__ = lambda: ["Stamped"]  # type: ignore[method-assign]
+    monkeypatch.setitem(__import__("sys").modules, module.__name__, module)
+    with FrozenClock(datetime(2026, 11, 29, tzinfo=UTC)).running() as clock:
+        assert clock.now() == datetime(2026, 11, 29, tzinfo=UTC)
+    assert built, "the lazy attribute was read, before the freeze"
+    assert built[0](at=datetime(2026, 1, 1, tzinfo=UTC)).at.year == 2026
