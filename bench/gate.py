@@ -47,7 +47,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.authoring import AgentScript, author
+from harness.authoring import AgentScript, ExecutorSpec, author
 from harness.replayer import replay
 from harness.scenario import Interaction, Scenario, discover, load_scenario
 
@@ -103,14 +103,17 @@ def synthesize(original: Scenario, copy: int, name: str) -> Scenario:
         if isinstance(text, dict) and isinstance(text.get("agent"), str):
             agents[text["agent"]] = RecordedAnswer(recorded=interaction)
     return author(
-        name=name,
-        description=f"Synthetic copy {copy} of {original.name}: new event and incident ids.\n"
-        + original.description,
-        events=[vary_event(event, copy) for event in original.events],
-        agents=agents,
-        clock_start=original.clock.start,
-        tags=[*original.tags, "synthetic"],
-        env=original.env,
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=f"Synthetic copy {copy} of {original.name}: new event and incident ids.\n"
+            + original.description,
+            events=[vary_event(event, copy) for event in original.events],
+            agents=agents,
+            clock_start=original.clock.start,
+            tags=[*original.tags, "synthetic"],
+            env=original.env,
+        ),
     )
 
 

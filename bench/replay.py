@@ -53,9 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
-from harness.authoring import AgentScript, agent_output, author, unanimous
-from harness.replayer import replay
-from harness.sandbox import BASE_ENV
+from harness.authoring import AgentScript, ExecutorSpec, agent_output, author, unanimous
+from harness.replayer import BASE_ENV, replay
 from harness.scenario import Fault, Scenario, discover, load_scenario
 from opx.state import ALL_AGENTS, STRATEGY_AGENT, AgentResult
 
@@ -121,32 +120,43 @@ def authored_scenarios() -> list[Scenario]:
     }
     return [
         author(
-            name="clean-six-agents",
-            description="Six agents agree on a rollback.",
-            events=[_incident()],
-            agents=unanimous(),
-            clock_start=START,
-        ),
-        author(
-            name="throttled-agent",
-            description="signal-intelligence is throttled twice, then answers.",
-            events=[_incident()],
-            agents=unanimous(
-                **{
-                    "signal-intelligence": AgentScript(
-                        output=agent_output("5xx after d-ABC123", [("rollback", "Roll back", 0.8)]),
-                        faults=(throttle, throttle),
-                    )
-                }
+            "executor",
+            ExecutorSpec(
+                name="clean-six-agents",
+                description="Six agents agree on a rollback.",
+                events=[_incident()],
+                agents=unanimous(),
+                clock_start=START,
             ),
-            clock_start=START,
         ),
         author(
-            name="budget-skip",
-            description="The first wave spends the budget; response-strategy is skipped.",
-            events=[_incident(budget_usd="0.10")],
-            agents=unanimous(**expensive),
-            clock_start=START,
+            "executor",
+            ExecutorSpec(
+                name="throttled-agent",
+                description="signal-intelligence is throttled twice, then answers.",
+                events=[_incident()],
+                agents=unanimous(
+                    **{
+                        "signal-intelligence": AgentScript(
+                            output=agent_output(
+                                "5xx after d-ABC123", [("rollback", "Roll back", 0.8)]
+                            ),
+                            faults=(throttle, throttle),
+                        )
+                    }
+                ),
+                clock_start=START,
+            ),
+        ),
+        author(
+            "executor",
+            ExecutorSpec(
+                name="budget-skip",
+                description="The first wave spends the budget; response-strategy is skipped.",
+                events=[_incident(budget_usd="0.10")],
+                agents=unanimous(**expensive),
+                clock_start=START,
+            ),
         ),
     ]
 
@@ -273,7 +283,7 @@ class DynamoDBFloor:
     def run(self) -> float:
         from moto import mock_aws
 
-        from harness.sandbox import environment
+        from harness.replayer import environment
         from opx.checkpointing import TABLE_SCHEMA, DynamoDBCheckpointer
 
         with environment({}), mock_aws(), self.baseline.canned_agents():

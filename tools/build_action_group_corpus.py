@@ -30,9 +30,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build_corpus as corpus
 
-from harness.action_group_authoring import AwsAnswer as Answer
-from harness.action_group_authoring import author as record
-from harness.action_group_authoring import invocation_event, seed_log_events
+from harness.authoring import ActionGroupSpec, author, invocation_event, seed_log_events
+from harness.authoring import AwsAnswer as Answer
 from harness.scenario import ErrorAnswer, Fault, HttpAnswer, Scenario, SetupCall
 from opx.action_groups.incident_history import table_definition
 
@@ -105,50 +104,62 @@ def metrics_latency_and_errors(name: str) -> Scenario:
     incident = "INC-2026-0304-0017"
     common = {"namespace": "AWS/ApiGateway", "dimensions": "ApiName=checkout-api,Stage=prod"}
     window = {"startTime": start, "endTime": now, "period": "300"}
-    return record(
-        name=name,
-        description=(
-            "cloudwatch-metrics on moto: an hour of checkout-api metrics seeded per minute "
-            "(latency jumps from ~120 ms to ~900 ms and 5XX errors start at 09:40). The agent "
-            "asks for the average Latency and IntegrationLatency, then the Sum of 5XXError "
-            "and Count, at 5-minute periods: one GetMetricData each, twelve datapoints per "
-            "metric, with count/min/max/mean/last computed from them."
+    return author(
+        "action-group",
+        ActionGroupSpec(
+            name=name,
+            description=(
+                "cloudwatch-metrics on moto: an hour of checkout-api metrics seeded per minute "
+                "(latency jumps from ~120 ms to ~900 ms and 5XX errors start at 09:40). The agent "
+                "asks for the average Latency and IntegrationLatency, then the Sum of 5XXError "
+                "and Count, at 5-minute periods: one GetMetricData each, twelve datapoints per "
+                "metric, with count/min/max/mean/last computed from them."
+            ),
+            tags=["action-group", "cloudwatch-metrics", "moto", "api-gateway"],
+            clock_start=datetime.fromisoformat(now),
+            group="cloudwatch-metrics",
+            setup=[
+                _metric_data(
+                    "Latency", start, ((m, _latency_ms(m)) for m in minutes), "Milliseconds"
+                ),
+                _metric_data(
+                    "IntegrationLatency",
+                    start,
+                    ((m, _latency_ms(m) - 14.0) for m in minutes),
+                    "Milliseconds",
+                ),
+                _metric_data(
+                    "5XXError",
+                    start,
+                    ((m, float(3 * (m - 34)) if m >= 35 else 0.0) for m in minutes),
+                    "Count",
+                ),
+                _metric_data(
+                    "Count", start, ((m, 1200.0 + (m % 4) * 25) for m in minutes), "Count"
+                ),
+            ],
+            events=[
+                invocation_event(
+                    "cloudwatch-metrics",
+                    "getMetricData",
+                    incident=incident,
+                    text="Is checkout-api slower since 09:40 UTC?",
+                    params={**common, "metricNames": '["Latency", "IntegrationLatency"]', **window},
+                ),
+                invocation_event(
+                    "cloudwatch-metrics",
+                    "getMetricData",
+                    incident=incident,
+                    text="How many 5XX errors did checkout-api return?",
+                    params={
+                        **common,
+                        "metricNames": "5XXError,Count",
+                        "statistic": "Sum",
+                        **window,
+                    },
+                ),
+            ],
         ),
-        tags=["action-group", "cloudwatch-metrics", "moto", "api-gateway"],
-        start=now,
-        group="cloudwatch-metrics",
-        setup=[
-            _metric_data("Latency", start, ((m, _latency_ms(m)) for m in minutes), "Milliseconds"),
-            _metric_data(
-                "IntegrationLatency",
-                start,
-                ((m, _latency_ms(m) - 14.0) for m in minutes),
-                "Milliseconds",
-            ),
-            _metric_data(
-                "5XXError",
-                start,
-                ((m, float(3 * (m - 34)) if m >= 35 else 0.0) for m in minutes),
-                "Count",
-            ),
-            _metric_data("Count", start, ((m, 1200.0 + (m % 4) * 25) for m in minutes), "Count"),
-        ],
-        events=[
-            invocation_event(
-                "cloudwatch-metrics",
-                "getMetricData",
-                incident=incident,
-                text="Is checkout-api slower since 09:40 UTC?",
-                params={**common, "metricNames": '["Latency", "IntegrationLatency"]', **window},
-            ),
-            invocation_event(
-                "cloudwatch-metrics",
-                "getMetricData",
-                incident=incident,
-                text="How many 5XX errors did checkout-api return?",
-                params={**common, "metricNames": "5XXError,Count", "statistic": "Sum", **window},
-            ),
-        ],
     )
 
 
@@ -175,44 +186,47 @@ def metrics_bad_window(name: str) -> Scenario:
             "SuccessfulRequestLatency",
         ]
     )
-    return record(
-        name=name,
-        description=(
-            "cloudwatch-metrics input validation: a reversed window (endTime before "
-            "startTime), a start time without a UTC offset together with an end time a "
-            "day in the future, and five metrics at 60 s over two days (2880 datapoints, "
-            "over the 360 limit) plus an unknown parameter. Each is a 400 "
-            "INVALID_PARAMETERS naming every bad parameter; CloudWatch is never called."
+    return author(
+        "action-group",
+        ActionGroupSpec(
+            name=name,
+            description=(
+                "cloudwatch-metrics input validation: a reversed window (endTime before "
+                "startTime), a start time without a UTC offset together with an end time a "
+                "day in the future, and five metrics at 60 s over two days (2880 datapoints, "
+                "over the 360 limit) plus an unknown parameter. Each is a 400 "
+                "INVALID_PARAMETERS naming every bad parameter; CloudWatch is never called."
+            ),
+            tags=["action-group", "cloudwatch-metrics", "validation", "dynamodb"],
+            clock_start=datetime.fromisoformat(now),
+            group="cloudwatch-metrics",
+            events=[
+                ask(
+                    {
+                        "metricNames": "ReadThrottleEvents",
+                        "startTime": at(now, minutes=-30),
+                        "endTime": at(now, minutes=-90),
+                    }
+                ),
+                ask(
+                    {
+                        "metricNames": "ReadThrottleEvents",
+                        "startTime": "2026-03-05T15:40:00",
+                        "endTime": at(now, days=1),
+                    }
+                ),
+                ask(
+                    {
+                        "metricNames": names,
+                        "dimensions": "TableName=orders",
+                        "period": "60",
+                        "startTime": at(now, days=-2),
+                        "endTime": now,
+                        "region": "us-east-1",
+                    }
+                ),
+            ],
         ),
-        tags=["action-group", "cloudwatch-metrics", "validation", "dynamodb"],
-        start=now,
-        group="cloudwatch-metrics",
-        events=[
-            ask(
-                {
-                    "metricNames": "ReadThrottleEvents",
-                    "startTime": at(now, minutes=-30),
-                    "endTime": at(now, minutes=-90),
-                }
-            ),
-            ask(
-                {
-                    "metricNames": "ReadThrottleEvents",
-                    "startTime": "2026-03-05T15:40:00",
-                    "endTime": at(now, days=1),
-                }
-            ),
-            ask(
-                {
-                    "metricNames": names,
-                    "dimensions": "TableName=orders",
-                    "period": "60",
-                    "startTime": at(now, days=-2),
-                    "endTime": now,
-                    "region": "us-east-1",
-                }
-            ),
-        ],
     )
 
 
@@ -238,38 +252,41 @@ def _log_line(n: int) -> str:
 @scenario("ag-logs-recent-errors")
 def logs_recent_errors(name: str) -> Scenario:
     now = "2026-03-06T11:20:00Z"
-    return record(
-        name=name,
-        description=(
-            "logs-insights on moto: forty checkout-api-handler log lines seeded over the "
-            "last 40 minutes, every fourth a PaymentGatewayTimeout. The agent asks for the "
-            "newest lines with limit 10: StartQuery and one GetQueryResults (moto completes "
-            "queries at once), 25 rows from the query's own limit cut to 10 and flagged "
-            "truncated, @ptr left out."
+    return author(
+        "action-group",
+        ActionGroupSpec(
+            name=name,
+            description=(
+                "logs-insights on moto: forty checkout-api-handler log lines seeded over the "
+                "last 40 minutes, every fourth a PaymentGatewayTimeout. The agent asks for the "
+                "newest lines with limit 10: StartQuery and one GetQueryResults (moto completes "
+                "queries at once), 25 rows from the query's own limit cut to 10 and flagged "
+                "truncated, @ptr left out."
+            ),
+            tags=["action-group", "logs-insights", "moto", "lambda"],
+            clock_start=datetime.fromisoformat(now),
+            group="logs-insights",
+            setup=seed_log_events(
+                LOG_GROUP,
+                LOG_STREAM,
+                [(int(epoch(at(now, minutes=n - 40)) * 1000), _log_line(n)) for n in range(40)],
+            ),
+            events=[
+                invocation_event(
+                    "logs-insights",
+                    "runLogsInsightsQuery",
+                    incident="INC-2026-0306-0008",
+                    text="What does checkout-api-handler log right now?",
+                    params={
+                        "logGroupNames": f'["{LOG_GROUP}"]',
+                        "queryString": "fields @timestamp, @message | sort @timestamp desc | limit 25",  # noqa: E501
+                        "limit": "10",
+                        "startTime": at(now, hours=-1),
+                        "endTime": now,
+                    },
+                )
+            ],
         ),
-        tags=["action-group", "logs-insights", "moto", "lambda"],
-        start=now,
-        group="logs-insights",
-        setup=seed_log_events(
-            LOG_GROUP,
-            LOG_STREAM,
-            [(int(epoch(at(now, minutes=n - 40)) * 1000), _log_line(n)) for n in range(40)],
-        ),
-        events=[
-            invocation_event(
-                "logs-insights",
-                "runLogsInsightsQuery",
-                incident="INC-2026-0306-0008",
-                text="What does checkout-api-handler log right now?",
-                params={
-                    "logGroupNames": f'["{LOG_GROUP}"]',
-                    "queryString": "fields @timestamp, @message | sort @timestamp desc | limit 25",
-                    "limit": "10",
-                    "startTime": at(now, hours=-1),
-                    "endTime": now,
-                },
-            )
-        ],
     )
 
 
@@ -320,41 +337,44 @@ def _error_bins(count: int) -> list[list[tuple[str, str]]]:
 def logs_error_stats(name: str) -> Scenario:
     now = "2026-03-07T10:12:00Z"
     query = "filter level = 'ERROR' | stats count(*) as errors by bin(5m) | sort bin(5m) asc"
-    return record(
-        name=name,
-        description=(
-            "logs-insights polling, recorded (moto answers every query at once): StartQuery "
-            "on two log groups, then GetQueryResults Scheduled, Running with two partial "
-            "rows, and Complete with six 5-minute error counts and statistics. The handler "
-            "waits 0.5 s then 1 s between polls (the frozen clock advances), and answers "
-            "the complete rows without @ptr."
+    return author(
+        "action-group",
+        ActionGroupSpec(
+            name=name,
+            description=(
+                "logs-insights polling, recorded (moto answers every query at once): StartQuery "
+                "on two log groups, then GetQueryResults Scheduled, Running with two partial "
+                "rows, and Complete with six 5-minute error counts and statistics. The handler "
+                "waits 0.5 s then 1 s between polls (the frozen clock advances), and answers "
+                "the complete rows without @ptr."
+            ),
+            tags=["action-group", "logs-insights", "polling", "recorded"],
+            clock_start=datetime.fromisoformat(now),
+            group="logs-insights",
+            answers=[
+                _logs("StartQuery", {"queryId": QUERY_ID}, 140),
+                _query_results("Scheduled", [], 0, 0, 90),
+                _query_results("Running", _error_bins(2), 21, 48210, 110),
+                _query_results("Complete", _error_bins(6), 177, 153877, 120),
+            ],
+            events=[
+                invocation_event(
+                    "logs-insights",
+                    "runLogsInsightsQuery",
+                    incident="INC-2026-0307-0021",
+                    text="How did the error rate of the checkout Lambdas develop?",
+                    params={
+                        # Not JSON: "a, b", as models also send lists.
+                        "logGroupNames": (
+                            "/aws/lambda/checkout-api-handler, /aws/lambda/checkout-payments"
+                        ),
+                        "queryString": query,
+                        "startTime": at(now, minutes=-32),
+                        "endTime": now,
+                    },
+                )
+            ],
         ),
-        tags=["action-group", "logs-insights", "polling", "recorded"],
-        start=now,
-        group="logs-insights",
-        answers=[
-            _logs("StartQuery", {"queryId": QUERY_ID}, 140),
-            _query_results("Scheduled", [], 0, 0, 90),
-            _query_results("Running", _error_bins(2), 21, 48210, 110),
-            _query_results("Complete", _error_bins(6), 177, 153877, 120),
-        ],
-        events=[
-            invocation_event(
-                "logs-insights",
-                "runLogsInsightsQuery",
-                incident="INC-2026-0307-0021",
-                text="How did the error rate of the checkout Lambdas develop?",
-                params={
-                    # Not JSON: "a, b", as models also send lists.
-                    "logGroupNames": (
-                        "/aws/lambda/checkout-api-handler, /aws/lambda/checkout-payments"
-                    ),
-                    "queryString": query,
-                    "startTime": at(now, minutes=-32),
-                    "endTime": now,
-                },
-            )
-        ],
     )
 
 
@@ -386,44 +406,47 @@ def logs_query_timeout(name: str) -> Scenario:
         _query_results("Running", _slow_rows(3 * n), 3 * n, 1_200_000 * (n + 1), 200)
         for n in range(polls)
     ]
-    return record(
-        name=name,
-        description=(
-            "logs-insights deadline, recorded: a seven-day REPORT-line query over three log "
-            "groups is still Running after eight GetQueryResults polls (pauses 0.5, 1, 2, "
-            "2, 2, 2, 2 s on the frozen clock); the next pause would pass the 15 s deadline, "
-            "so the handler calls StopQuery and answers the 21 rows it has, flagged partial "
-            "and stopped, status Running."
+    return author(
+        "action-group",
+        ActionGroupSpec(
+            name=name,
+            description=(
+                "logs-insights deadline, recorded: a seven-day REPORT-line query over three log "
+                "groups is still Running after eight GetQueryResults polls (pauses 0.5, 1, 2, "
+                "2, 2, 2, 2 s on the frozen clock); the next pause would pass the 15 s deadline, "
+                "so the handler calls StopQuery and answers the 21 rows it has, flagged partial "
+                "and stopped, status Running."
+            ),
+            tags=["action-group", "logs-insights", "recorded", "timeout"],
+            clock_start=datetime.fromisoformat(now),
+            group="logs-insights",
+            answers=[
+                _logs("StartQuery", {"queryId": "0b5d8e21-94c3-4f6a-8e1d-2c7b9a4f6e03"}, 150),
+                *results,
+                _logs("StopQuery", {"success": True}, 80),
+            ],
+            events=[
+                invocation_event(
+                    "logs-insights",
+                    "runLogsInsightsQuery",
+                    incident="INC-2026-0308-0002",
+                    text="Which checkout Lambda invocations ran close to their timeout this week?",
+                    params={
+                        "logGroupNames": (
+                            '["/aws/lambda/checkout-api-handler", "/aws/lambda/checkout-payments", '
+                            '"/aws/lambda/checkout-inventory"]'
+                        ),
+                        "queryString": (
+                            "filter @type = 'REPORT' and @duration > 2500 "
+                            "| fields @timestamp, @message, @log | sort @duration desc"
+                        ),
+                        "limit": "100",
+                        "startTime": at(now, days=-7),
+                        "endTime": now,
+                    },
+                )
+            ],
         ),
-        tags=["action-group", "logs-insights", "recorded", "timeout"],
-        start=now,
-        group="logs-insights",
-        answers=[
-            _logs("StartQuery", {"queryId": "0b5d8e21-94c3-4f6a-8e1d-2c7b9a4f6e03"}, 150),
-            *results,
-            _logs("StopQuery", {"success": True}, 80),
-        ],
-        events=[
-            invocation_event(
-                "logs-insights",
-                "runLogsInsightsQuery",
-                incident="INC-2026-0308-0002",
-                text="Which checkout Lambda invocations ran close to their timeout this week?",
-                params={
-                    "logGroupNames": (
-                        '["/aws/lambda/checkout-api-handler", "/aws/lambda/checkout-payments", '
-                        '"/aws/lambda/checkout-inventory"]'
-                    ),
-                    "queryString": (
-                        "filter @type = 'REPORT' and @duration > 2500 "
-                        "| fields @timestamp, @message, @log | sort @duration desc"
-                    ),
-                    "limit": "100",
-                    "startTime": at(now, days=-7),
-                    "endTime": now,
-                },
-            )
-        ],
     )
 
 
@@ -523,41 +546,47 @@ def xray_trace_summaries(name: str) -> Scenario:
             body["NextToken"] = token
         return HttpAnswer(headers=REST_JSON, body=body)
 
-    return record(
-        name=name,
-        description=(
-            "xray trace summaries, recorded (moto rejects filter expressions and does not "
-            "paginate): a filter for faulting or slow checkout-api traces, two pages (the "
-            "first with a NextToken), seven traces. The handler answers the five most "
-            "relevant -- the three faults slowest first, then the 409 error, then the "
-            "slowest plain trace -- with HTTP status, services and the PaymentGatewayTimeout "
-            "root cause, flagged truncated."
-        ),
-        tags=["action-group", "recorded", "pagination", "xray"],
-        start=now,
-        group="xray",
-        answers=[
-            Answer(
-                "xray", "GetTraceSummaries", page(page_one, "eyJzZWdtZW50IjogMn0="), latency_ms=420
+    return author(
+        "action-group",
+        ActionGroupSpec(
+            name=name,
+            description=(
+                "xray trace summaries, recorded (moto rejects filter expressions and does not "
+                "paginate): a filter for faulting or slow checkout-api traces, two pages (the "
+                "first with a NextToken), seven traces. The handler answers the five most "
+                "relevant -- the three faults slowest first, then the 409 error, then the "
+                "slowest plain trace -- with HTTP status, services and the PaymentGatewayTimeout "
+                "root cause, flagged truncated."
             ),
-            Answer("xray", "GetTraceSummaries", page(page_two, None), latency_ms=380),
-        ],
-        events=[
-            invocation_event(
-                "xray",
-                "getTraceSummaries",
-                incident="INC-2026-0309-0011",
-                text="Find failing or slow checkout requests.",
-                params={
-                    "startTime": first,
-                    "endTime": now,
-                    "filterExpression": (
-                        'service("checkout-api-handler") { fault = true } OR responsetime > 2'
-                    ),
-                    "limit": "5",
-                },
-            )
-        ],
+            tags=["action-group", "recorded", "pagination", "xray"],
+            clock_start=datetime.fromisoformat(now),
+            group="xray",
+            answers=[
+                Answer(
+                    "xray",
+                    "GetTraceSummaries",
+                    page(page_one, "eyJzZWdtZW50IjogMn0="),
+                    latency_ms=420,
+                ),
+                Answer("xray", "GetTraceSummaries", page(page_two, None), latency_ms=380),
+            ],
+            events=[
+                invocation_event(
+                    "xray",
+                    "getTraceSummaries",
+                    incident="INC-2026-0309-0011",
+                    text="Find failing or slow checkout requests.",
+                    params={
+                        "startTime": first,
+                        "endTime": now,
+                        "filterExpression": (
+                            'service("checkout-api-handler") { fault = true } OR responsetime > 2'
+                        ),
+                        "limit": "5",
+                    },
+                )
+            ],
+        ),
     )
 
 
@@ -688,39 +717,42 @@ def xray_service_graph(name: str) -> Scenario:
     incident = "INC-2026-0310-0006"
     window = {"startTime": at(now, hours=-1), "endTime": now}
     graph = HttpAnswer(headers=REST_JSON, body=_graph(now))
-    return record(
-        name=name,
-        description=(
-            "xray service graph, recorded (moto's GetServiceGraph is an empty stub): clients "
-            "-> API Gateway stage -> checkout-api-handler -> orders table and "
-            "payments.example.com. Per service and edge: requests, error (4xx), throttle "
-            "(429) and fault (5xx) rates from ErrorStatistics/FaultStatistics, mean latency "
-            "and nearest-rank p50/p90/p99 from the response-time histogram. Asked twice: the "
-            "whole graph, then only payments.example.com with its caller."
+    return author(
+        "action-group",
+        ActionGroupSpec(
+            name=name,
+            description=(
+                "xray service graph, recorded (moto's GetServiceGraph is an empty stub): clients "
+                "-> API Gateway stage -> checkout-api-handler -> orders table and "
+                "payments.example.com. Per service and edge: requests, error (4xx), throttle "
+                "(429) and fault (5xx) rates from ErrorStatistics/FaultStatistics, mean latency "
+                "and nearest-rank p50/p90/p99 from the response-time histogram. Asked twice: the "
+                "whole graph, then only payments.example.com with its caller."
+            ),
+            tags=["action-group", "recorded", "service-graph", "xray"],
+            clock_start=datetime.fromisoformat(now),
+            group="xray",
+            answers=[
+                Answer("xray", "GetServiceGraph", graph, latency_ms=610),
+                Answer("xray", "GetServiceGraph", graph, latency_ms=590),
+            ],
+            events=[
+                invocation_event(
+                    "xray",
+                    "getServiceGraph",
+                    incident=incident,
+                    text="Which dependency of checkout is failing?",
+                    params=window,
+                ),
+                invocation_event(
+                    "xray",
+                    "getServiceGraph",
+                    incident=incident,
+                    text="Show payments.example.com and who calls it.",
+                    params={**window, "serviceName": "payments.example.com"},
+                ),
+            ],
         ),
-        tags=["action-group", "recorded", "service-graph", "xray"],
-        start=now,
-        group="xray",
-        answers=[
-            Answer("xray", "GetServiceGraph", graph, latency_ms=610),
-            Answer("xray", "GetServiceGraph", graph, latency_ms=590),
-        ],
-        events=[
-            invocation_event(
-                "xray",
-                "getServiceGraph",
-                incident=incident,
-                text="Which dependency of checkout is failing?",
-                params=window,
-            ),
-            invocation_event(
-                "xray",
-                "getServiceGraph",
-                incident=incident,
-                text="Show payments.example.com and who calls it.",
-                params={**window, "serviceName": "payments.example.com"},
-            ),
-        ],
     )
 
 
@@ -736,44 +768,47 @@ def xray_throttled(name: str) -> Scenario:
         headers=REST_JSON,
         body={"TraceSummaries": [], "ApproximateTime": epoch(now), "TracesProcessedCount": 0},
     )
-    return record(
-        name=name,
-        description=(
-            "xray throttling, recorded: GetServiceGraph answers ThrottledException (429) to "
-            "all three attempts -- the handler waits 0.5 s and 1 s between them -- and the "
-            "agent gets a 429 THROTTLED marked retryable; GetTraceSummaries is throttled "
-            "once, then answers an empty page, so that invocation succeeds after one 0.5 s "
-            "pause."
+    return author(
+        "action-group",
+        ActionGroupSpec(
+            name=name,
+            description=(
+                "xray throttling, recorded: GetServiceGraph answers ThrottledException (429) to "
+                "all three attempts -- the handler waits 0.5 s and 1 s between them -- and the "
+                "agent gets a 429 THROTTLED marked retryable; GetTraceSummaries is throttled "
+                "once, then answers an empty page, so that invocation succeeds after one 0.5 s "
+                "pause."
+            ),
+            tags=["action-group", "recorded", "throttling", "xray"],
+            clock_start=datetime.fromisoformat(now),
+            group="xray",
+            answers=[
+                Answer(
+                    "xray",
+                    "GetServiceGraph",
+                    ErrorAnswer(status=429, code="ThrottledException", message="Rate exceeded"),
+                    faults=(throttled, throttled),
+                    latency_ms=35,
+                ),
+                Answer("xray", "GetTraceSummaries", empty, faults=(throttled,), latency_ms=300),
+            ],
+            events=[
+                invocation_event(
+                    "xray",
+                    "getServiceGraph",
+                    incident=incident,
+                    text="Map the checkout dependencies.",
+                    params=window,
+                ),
+                invocation_event(
+                    "xray",
+                    "getTraceSummaries",
+                    incident=incident,
+                    text="Any faulting traces in the last half hour?",
+                    params={**window, "filterExpression": "fault = true"},
+                ),
+            ],
         ),
-        tags=["action-group", "recorded", "throttling", "xray"],
-        start=now,
-        group="xray",
-        answers=[
-            Answer(
-                "xray",
-                "GetServiceGraph",
-                ErrorAnswer(status=429, code="ThrottledException", message="Rate exceeded"),
-                faults=(throttled, throttled),
-                latency_ms=35,
-            ),
-            Answer("xray", "GetTraceSummaries", empty, faults=(throttled,), latency_ms=300),
-        ],
-        events=[
-            invocation_event(
-                "xray",
-                "getServiceGraph",
-                incident=incident,
-                text="Map the checkout dependencies.",
-                params=window,
-            ),
-            invocation_event(
-                "xray",
-                "getTraceSummaries",
-                incident=incident,
-                text="Any faulting traces in the last half hour?",
-                params={**window, "filterExpression": "fault = true"},
-            ),
-        ],
     )
 
 
@@ -854,37 +889,40 @@ def history_lookup(name: str) -> Scenario:
     def ask(operation: str, params: dict[str, str], text: str) -> dict[str, Any]:
         return invocation_event("incident-history", operation, params, incident=incident, text=text)
 
-    return record(
-        name=name,
-        description=(
-            "incident-history on moto: the history table (created from table_definition) "
-            "seeded with four past incidents. getIncident reads one with GetItem (numbers "
-            "exact, string sets sorted); listServiceIncidents queries the service index for "
-            "checkout-api newest first with limit 2 (two of three, more=true); an unknown "
-            "incident id is a 404 INCIDENT_NOT_FOUND."
+    return author(
+        "action-group",
+        ActionGroupSpec(
+            name=name,
+            description=(
+                "incident-history on moto: the history table (created from table_definition) "
+                "seeded with four past incidents. getIncident reads one with GetItem (numbers "
+                "exact, string sets sorted); listServiceIncidents queries the service index for "
+                "checkout-api newest first with limit 2 (two of three, more=true); an unknown "
+                "incident id is a 404 INCIDENT_NOT_FOUND."
+            ),
+            tags=["action-group", "dynamodb", "incident-history", "moto"],
+            clock_start=datetime.fromisoformat(now),
+            group="incident-history",
+            env={"INCIDENT_HISTORY_TABLE": HISTORY_TABLE},
+            setup=setup,
+            events=[
+                ask(
+                    "getIncident",
+                    {"incidentId": "INC-2025-1104-0019"},
+                    "What happened in INC-2025-1104-0019?",
+                ),
+                ask(
+                    "listServiceIncidents",
+                    {"serviceName": "checkout-api", "limit": "2"},
+                    "Has checkout-api had incidents like this before?",
+                ),
+                ask(
+                    "getIncident",
+                    {"incidentId": "INC-2024-0101-0001"},
+                    "And INC-2024-0101-0001?",
+                ),
+            ],
         ),
-        tags=["action-group", "dynamodb", "incident-history", "moto"],
-        start=now,
-        group="incident-history",
-        env={"INCIDENT_HISTORY_TABLE": HISTORY_TABLE},
-        setup=setup,
-        events=[
-            ask(
-                "getIncident",
-                {"incidentId": "INC-2025-1104-0019"},
-                "What happened in INC-2025-1104-0019?",
-            ),
-            ask(
-                "listServiceIncidents",
-                {"serviceName": "checkout-api", "limit": "2"},
-                "Has checkout-api had incidents like this before?",
-            ),
-            ask(
-                "getIncident",
-                {"incidentId": "INC-2024-0101-0001"},
-                "And INC-2024-0101-0001?",
-            ),
-        ],
     )
 
 
@@ -902,28 +940,31 @@ def history_access_denied(name: str) -> Scenario:
             "identity-based policy allows the dynamodb:GetItem action"
         ),
     )
-    return record(
-        name=name,
-        description=(
-            "incident-history without permission, recorded: GetItem answers "
-            "AccessDeniedException (as a role missing dynamodb:GetItem gets it). The handler "
-            "does not retry and answers a 403 ACCESS_DENIED naming the call and carrying "
-            "AWS's message, not a 500 and not a traceback."
+    return author(
+        "action-group",
+        ActionGroupSpec(
+            name=name,
+            description=(
+                "incident-history without permission, recorded: GetItem answers "
+                "AccessDeniedException (as a role missing dynamodb:GetItem gets it). The handler "
+                "does not retry and answers a 403 ACCESS_DENIED naming the call and carrying "
+                "AWS's message, not a 500 and not a traceback."
+            ),
+            tags=["action-group", "access-denied", "dynamodb", "recorded"],
+            clock_start=datetime.fromisoformat(now),
+            group="incident-history",
+            env={"INCIDENT_HISTORY_TABLE": HISTORY_TABLE},
+            answers=[Answer("dynamodb", "GetItem", denied, latency_ms=25)],
+            events=[
+                invocation_event(
+                    "incident-history",
+                    "getIncident",
+                    incident="INC-2026-0314-0009",
+                    text="Look up INC-2026-0212-0005.",
+                    params={"incidentId": "INC-2026-0212-0005"},
+                )
+            ],
         ),
-        tags=["action-group", "access-denied", "dynamodb", "recorded"],
-        start=now,
-        group="incident-history",
-        env={"INCIDENT_HISTORY_TABLE": HISTORY_TABLE},
-        answers=[Answer("dynamodb", "GetItem", denied, latency_ms=25)],
-        events=[
-            invocation_event(
-                "incident-history",
-                "getIncident",
-                incident="INC-2026-0314-0009",
-                text="Look up INC-2026-0212-0005.",
-                params={"incidentId": "INC-2026-0212-0005"},
-            )
-        ],
     )
 
 
@@ -953,19 +994,22 @@ def contract_errors(name: str) -> Scenario:
         ).items()
         if key not in ("apiPath", "httpMethod")
     } | {"function": "getServiceGraph"}
-    return record(
-        name=name,
-        description=(
-            "The action-group contract's error answers, no AWS call: an apiPath the xray "
-            "schema does not define (404 UNKNOWN_OPERATION listing the paths it has), an "
-            "event without messageVersion and agent (400 naming both), a function-defined "
-            "invocation missing startTime (400 in the function envelope, responseState "
-            "REPROMPT) and an event that is not an object (400 in the OpenAPI envelope)."
+    return author(
+        "action-group",
+        ActionGroupSpec(
+            name=name,
+            description=(
+                "The action-group contract's error answers, no AWS call: an apiPath the xray "
+                "schema does not define (404 UNKNOWN_OPERATION listing the paths it has), an "
+                "event without messageVersion and agent (400 naming both), a function-defined "
+                "invocation missing startTime (400 in the function envelope, responseState "
+                "REPROMPT) and an event that is not an object (400 in the OpenAPI envelope)."
+            ),
+            tags=["action-group", "contract", "validation", "xray"],
+            clock_start=datetime.fromisoformat(now),
+            group="xray",
+            events=[unknown_path, no_version, function_call, "getServiceGraph please"],
         ),
-        tags=["action-group", "contract", "validation", "xray"],
-        start=now,
-        group="xray",
-        events=[unknown_path, no_version, function_call, "getServiceGraph please"],
     )
 
 

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness.authoring import AgentScript, agent_output, author
+from harness.authoring import AgentScript, ExecutorSpec, agent_output, author
 from harness.scenario import ErrorAnswer, Fault, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -393,26 +393,29 @@ def apigw_5xx_after_deploy(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "SEV1: API Gateway 5XX spike on checkout-api minutes after CodeDeploy deployment "
-            "d-7Q2KX9ABC renamed a config key. All six agents succeed and agree on a rollback "
-            "(HIGH agreement). Agents use production-style ids from env overrides; models mix "
-            "Claude 3.5 Sonnet v2, 3.5 Haiku and a us. cross-region 3.7 Sonnet profile."
-        ),
-        events=[event],
-        agents=agents,
-        clock_start=utc("2026-03-12T14:27:00Z"),
-        tags=["api-gateway", "deploy", "env-overrides", "rollback", "sev1", "succeeded"],
-        env=agent_env(
-            {
-                "change-intelligence": ("K3ZQ7WD1MA", "PRD2XV8LQA"),
-                "historical-pattern": ("H8RT2NC5VB", "PRD7KD3MWE"),
-                "knowledge-rag": ("N6PL4QX9JS", "PRD5TR1ZCY"),
-                "risk-blast-radius": ("R2WM8FK3HT", "PRD9BN6QXU"),
-                "signal-intelligence": ("S9DX5JB7LE", "PRD3HW2KPV"),
-                "response-strategy": ("T4GC1YV6RN", "PRD8MF4JDS"),
-            }
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "SEV1: API Gateway 5XX spike on checkout-api minutes after CodeDeploy deployment "
+                "d-7Q2KX9ABC renamed a config key. All six agents succeed and agree on a rollback "
+                "(HIGH agreement). Agents use production-style ids from env overrides; models mix "
+                "Claude 3.5 Sonnet v2, 3.5 Haiku and a us. cross-region 3.7 Sonnet profile."
+            ),
+            events=[event],
+            agents=agents,
+            clock_start=utc("2026-03-12T14:27:00Z"),
+            tags=["api-gateway", "deploy", "env-overrides", "rollback", "sev1", "succeeded"],
+            env=agent_env(
+                {
+                    "change-intelligence": ("K3ZQ7WD1MA", "PRD2XV8LQA"),
+                    "historical-pattern": ("H8RT2NC5VB", "PRD7KD3MWE"),
+                    "knowledge-rag": ("N6PL4QX9JS", "PRD5TR1ZCY"),
+                    "risk-blast-radius": ("R2WM8FK3HT", "PRD9BN6QXU"),
+                    "signal-intelligence": ("S9DX5JB7LE", "PRD3HW2KPV"),
+                    "response-strategy": ("T4GC1YV6RN", "PRD8MF4JDS"),
+                }
+            ),
         ),
     )
 
@@ -577,17 +580,20 @@ def rds_failover(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "SEV2: orders-db-prod (RDS PostgreSQL, Multi-AZ) fails over to us-east-1c and "
-            "orders-api keeps stale pooled connections. All agents succeed; the consensus "
-            "recommends a restart (knowledge-rag, on Amazon Nova Pro, puts a DNS TTL config "
-            "change first). No budget in the event: the default budget applies."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "SEV2: orders-db-prod (RDS PostgreSQL, Multi-AZ) fails over to us-east-1c and "
+                "orders-api keeps stale pooled connections. All agents succeed; the consensus "
+                "recommends a restart (knowledge-rag, on Amazon Nova Pro, puts a DNS TTL config "
+                "change first). No budget in the event: the default budget applies."
+            ),
+            events=[event],
+            agents=agents,
+            clock_start=utc("2026-04-03T02:18:00Z"),
+            tags=["default-budget", "rds", "restart", "sev2", "succeeded"],
         ),
-        events=[event],
-        agents=agents,
-        clock_start=utc("2026-04-03T02:18:00Z"),
-        tags=["default-budget", "rds", "restart", "sev2", "succeeded"],
     )
 
 
@@ -742,17 +748,20 @@ def lambda_timeout_cold_starts(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "SEV2: a partner's webhook retry burst hits payments-webhook-handler (Lambda, VPC, "
-            "no provisioned concurrency) right after a heavier version shipped: cold starts "
-            "and 30 s timeouts. All agents succeed, one with status PARTIAL; consensus picks "
-            "scale_out over config_change and rollback. Mostly on a us. 3.7 Sonnet profile."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "SEV2: a partner's webhook retry burst hits payments-webhook-handler (Lambda, VPC, "
+                "no provisioned concurrency) right after a heavier version shipped: cold starts "
+                "and 30 s timeouts. All agents succeed, one with status PARTIAL; consensus picks "
+                "scale_out over config_change and rollback. Mostly on a us. 3.7 Sonnet profile."
+            ),
+            events=[event],
+            agents=agents,
+            clock_start=utc("2026-05-19T09:41:00Z"),
+            tags=["cold-start", "lambda", "partial-output", "scale-out", "sev2", "succeeded"],
         ),
-        events=[event],
-        agents=agents,
-        clock_start=utc("2026-05-19T09:41:00Z"),
-        tags=["cold-start", "lambda", "partial-output", "scale-out", "sev2", "succeeded"],
     )
 
 
@@ -922,17 +931,20 @@ def dynamodb_throttling(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "SEV2: a flash sale saturates the provisioned write capacity of the DynamoDB table "
-            "inventory-reservations; one hot partition key takes 64% of writes. All agents "
-            "succeed; knowledge-rag prefers on-demand mode, the rest scale out, so the "
-            "consensus reports a minority opinion."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "SEV2: a flash sale saturates the provisioned write capacity of the DynamoDB table "
+                "inventory-reservations; one hot partition key takes 64% of writes. All agents "
+                "succeed; knowledge-rag prefers on-demand mode, the rest scale out, so the "
+                "consensus reports a minority opinion."
+            ),
+            events=[event],
+            agents=agents,
+            clock_start=utc("2026-06-07T18:05:00Z"),
+            tags=["dynamodb", "minority-opinion", "scale-out", "sev2", "succeeded", "throttling"],
         ),
-        events=[event],
-        agents=agents,
-        clock_start=utc("2026-06-07T18:05:00Z"),
-        tags=["dynamodb", "minority-opinion", "scale-out", "sev2", "succeeded", "throttling"],
     )
 
 
@@ -1085,19 +1097,22 @@ def cloudwatch_native_alarm(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "A native aws.cloudwatch 'CloudWatch Alarm State Change' event (AWS's documented "
-            "shape, OK -> ALARM) for ECS service search-api CPU: normalized to incident "
-            "INC-CW-<hash>, service from the ServiceName dimension, default severity SEV2, "
-            "threshold and newest datapoint from reasonData, budget from "
-            "OPX_DEFAULT_BUDGET_USD=0.25. Agents succeed, one PARTIAL."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "A native aws.cloudwatch 'CloudWatch Alarm State Change' event (AWS's documented "
+                "shape, OK -> ALARM) for ECS service search-api CPU: normalized to incident "
+                "INC-CW-<hash>, service from the ServiceName dimension, default severity SEV2, "
+                "threshold and newest datapoint from reasonData, budget from "
+                "OPX_DEFAULT_BUDGET_USD=0.25. Agents succeed, one PARTIAL."
+            ),
+            events=[_cloudwatch_alarm_event()],
+            agents=agents,
+            clock_start=utc("2026-07-22T11:32:00Z"),
+            tags=["cloudwatch-alarm", "ecs", "native-event", "scale-out", "sev2", "succeeded"],
+            env={"OPX_DEFAULT_BUDGET_USD": "0.25"},
         ),
-        events=[_cloudwatch_alarm_event()],
-        agents=agents,
-        clock_start=utc("2026-07-22T11:32:00Z"),
-        tags=["cloudwatch-alarm", "ecs", "native-event", "scale-out", "sev2", "succeeded"],
-        env={"OPX_DEFAULT_BUDGET_USD": "0.25"},
     )
 
 
@@ -1234,18 +1249,21 @@ def agent_malformed_output(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "SEV3: a marketing campaign exhausts the SES quota and an SQS email queue backs "
-            "up. knowledge-rag answers with prose around a Python-style dict (single quotes, "
-            "trailing commas): no JSON object decodes, so it fails with MALFORMED_OUTPUT "
-            "(tokens still billed) and the run is DEGRADED; the others agree on disabling the "
-            "feature flag."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "SEV3: a marketing campaign exhausts the SES quota and an SQS email queue backs "
+                "up. knowledge-rag answers with prose around a Python-style dict (single quotes, "
+                "trailing commas): no JSON object decodes, so it fails with MALFORMED_OUTPUT "
+                "(tokens still billed) and the run is DEGRADED; the others agree on disabling the "
+                "feature flag."
+            ),
+            events=[event],
+            agents=agents,
+            clock_start=utc("2026-08-14T20:50:00Z"),
+            tags=["degraded", "malformed-output", "ses", "sev3", "sqs"],
         ),
-        events=[event],
-        agents=agents,
-        clock_start=utc("2026-08-14T20:50:00Z"),
-        tags=["degraded", "malformed-output", "ses", "sev3", "sqs"],
     )
 
 
@@ -1412,17 +1430,20 @@ def agent_throttled_then_succeeds(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "SEV3: a poison record stalls a Kinesis consumer. signal-intelligence is throttled "
-            "twice inside the event stream (throttlingException) and succeeds on its third "
-            "InvokeAgent attempt after backoffs of 0.5 s and 1 s on the frozen clock; every "
-            "agent succeeds (SUCCEEDED)."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "SEV3: a poison record stalls a Kinesis consumer. signal-intelligence is throttled "
+                "twice inside the event stream (throttlingException) and succeeds on its third "
+                "InvokeAgent attempt after backoffs of 0.5 s and 1 s on the frozen clock; every "
+                "agent succeeds (SUCCEEDED)."
+            ),
+            events=[event],
+            agents=agents,
+            clock_start=utc("2026-09-02T06:12:00Z"),
+            tags=["backoff", "kinesis", "retry", "sev3", "succeeded", "throttling"],
         ),
-        events=[event],
-        agents=agents,
-        clock_start=utc("2026-09-02T06:12:00Z"),
-        tags=["backoff", "kinesis", "retry", "sev3", "succeeded", "throttling"],
     )
 
 
@@ -1563,17 +1584,20 @@ def agent_access_denied(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "SEV2: a session-TTL change overflows an ElastiCache Redis cache and login latency "
-            "climbs. risk-blast-radius fails permanently: InvokeAgent answers HTTP 403 "
-            "AccessDeniedException (the executor role lacks bedrock:InvokeAgent on that "
-            "alias), which is not retried (1 attempt, AGENT_INVOCATION_FAILED). DEGRADED."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "SEV2: a session-TTL change overflows an ElastiCache Redis cache and login latency "
+                "climbs. risk-blast-radius fails permanently: InvokeAgent answers HTTP 403 "
+                "AccessDeniedException (the executor role lacks bedrock:InvokeAgent on that "
+                "alias), which is not retried (1 attempt, AGENT_INVOCATION_FAILED). DEGRADED."
+            ),
+            events=[event],
+            agents=agents,
+            clock_start=utc("2026-09-25T13:03:00Z"),
+            tags=["access-denied", "degraded", "elasticache", "permanent-failure", "sev2"],
         ),
-        events=[event],
-        agents=agents,
-        clock_start=utc("2026-09-25T13:03:00Z"),
-        tags=["access-denied", "degraded", "elasticache", "permanent-failure", "sev2"],
     )
 
 
@@ -1691,19 +1715,22 @@ def all_agents_failing(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "A CDN incident analyzed while Bedrock is unhealthy: every agent fails, each "
-            "differently -- 503 ServiceUnavailable x4 and in-stream dependencyFailed x4 "
-            "(RETRIES_EXHAUSTED), 404 ResourceNotFound and 400 ValidationException (not "
-            "retried), an output truncated at max tokens (MALFORMED_OUTPUT, tokens billed), "
-            "and response-strategy throttled x4. No first-wave success: status FAILED, "
-            "consensus NO_VOTERS."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "A CDN incident analyzed while Bedrock is unhealthy: every agent fails, each "
+                "differently -- 503 ServiceUnavailable x4 and in-stream dependencyFailed x4 "
+                "(RETRIES_EXHAUSTED), 404 ResourceNotFound and 400 ValidationException (not "
+                "retried), an output truncated at max tokens (MALFORMED_OUTPUT, tokens billed), "
+                "and response-strategy throttled x4. No first-wave success: status FAILED, "
+                "consensus NO_VOTERS."
+            ),
+            events=[event],
+            agents=agents,
+            clock_start=utc("2026-10-10T03:44:00Z"),
+            tags=["all-failing", "cloudfront", "failed", "retries-exhausted", "s3", "sev2"],
         ),
-        events=[event],
-        agents=agents,
-        clock_start=utc("2026-10-10T03:44:00Z"),
-        tags=["all-failing", "cloudfront", "failed", "retries-exhausted", "s3", "sev2"],
     )
 
 
@@ -1818,18 +1845,21 @@ def budget_exceeded(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "SEV3: an Auto Scaling group pinned to one zone and one instance type hits "
-            "InsufficientInstanceCapacity. The event's budget_usd is 0.10 and the five "
-            "first-wave agents (large prompts on Claude 3.5 Sonnet v2) spend more than that, "
-            "so response-strategy is SKIPPED with BUDGET_EXCEEDED before any Bedrock call; "
-            "status DEGRADED, 5 Bedrock calls."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "SEV3: an Auto Scaling group pinned to one zone and one instance type hits "
+                "InsufficientInstanceCapacity. The event's budget_usd is 0.10 and the five "
+                "first-wave agents (large prompts on Claude 3.5 Sonnet v2) spend more than that, "
+                "so response-strategy is SKIPPED with BUDGET_EXCEEDED before any Bedrock call; "
+                "status DEGRADED, 5 Bedrock calls."
+            ),
+            events=[event],
+            agents=agents,
+            clock_start=utc("2026-10-28T16:20:00Z"),
+            tags=["autoscaling", "budget-exceeded", "degraded", "ec2", "sev3", "skipped"],
         ),
-        events=[event],
-        agents=agents,
-        clock_start=utc("2026-10-28T16:20:00Z"),
-        tags=["autoscaling", "budget-exceeded", "degraded", "ec2", "sev3", "skipped"],
     )
 
 
@@ -1980,19 +2010,22 @@ def agents_conflict(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "SEV1: payments-api degrades while three causes coincide (a release 14 minutes "
-            "earlier, an end-of-month traffic peak, an AWS Health issue in use1-az4). Agents "
-            "split between rollback, scale_out and failover, all with confidence >= 0.83: "
-            "consensus reports a primary_action conflict, LOW agreement and minority opinions; "
-            "the weighted score ranks failover first although rollback holds the largest "
-            "first-choice share."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "SEV1: payments-api degrades while three causes coincide (a release 14 minutes "
+                "earlier, an end-of-month traffic peak, an AWS Health issue in use1-az4). Agents "
+                "split between rollback, scale_out and failover, all with confidence >= 0.83: "
+                "consensus reports a primary_action conflict, LOW agreement and minority opinions; "
+                "the weighted score ranks failover first although rollback holds the largest "
+                "first-choice share."
+            ),
+            events=[event],
+            agents=agents,
+            clock_start=utc("2026-11-06T22:58:00Z"),
+            tags=["conflict", "ecs", "failover", "rollback", "scale-out", "sev1", "succeeded"],
         ),
-        events=[event],
-        agents=agents,
-        clock_start=utc("2026-11-06T22:58:00Z"),
-        tags=["conflict", "ecs", "failover", "rollback", "scale-out", "sev1", "succeeded"],
     )
 
 
@@ -2019,18 +2052,21 @@ def invalid_event(name: str) -> Scenario:
         },
     }
     return author(
-        name=name,
-        description=(
-            "An IncidentCreated event from a legacy producer that breaks the contract in six "
-            "places (bad incident_id characters, severity P1, missing title, empty signals, "
-            "unknown field priority, negative budget): the handler answers 400 "
-            "INPUT_VALIDATION_FAILED naming every field, with no Bedrock call and no "
-            "checkpoint."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "An IncidentCreated event from a legacy producer that breaks the contract in six "
+                "places (bad incident_id characters, severity P1, missing title, empty signals, "
+                "unknown field priority, negative budget): the handler answers 400 "
+                "INPUT_VALIDATION_FAILED naming every field, with no Bedrock call and no "
+                "checkpoint."
+            ),
+            events=[event],
+            agents={},
+            clock_start=utc("2026-11-18T08:00:00Z"),
+            tags=["400", "invalid-input", "no-bedrock"],
         ),
-        events=[event],
-        agents={},
-        clock_start=utc("2026-11-18T08:00:00Z"),
-        tags=["400", "invalid-input", "no-bedrock"],
     )
 
 
@@ -2152,17 +2188,20 @@ def redelivered_event(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "SEV2: a KMS key policy change breaks an SQS consumer. EventBridge delivers the "
-            "same IncidentCreated event twice (at-least-once): the first delivery runs all six "
-            "agents; the second finds the completed execution in the DynamoDB checkpoints and "
-            "returns the identical body with no Bedrock call (6 calls in total)."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "SEV2: a KMS key policy change breaks an SQS consumer. EventBridge delivers the "
+                "same IncidentCreated event twice (at-least-once): the first delivery runs all six "
+                "agents; the second finds the completed execution in the DynamoDB checkpoints and "
+                "returns the identical body with no Bedrock call (6 calls in total)."
+            ),
+            events=[event, event],
+            agents=agents,
+            clock_start=utc("2026-12-01T10:15:00Z"),
+            tags=["idempotency", "kms", "redelivery", "sev2", "sqs", "succeeded"],
         ),
-        events=[event, event],
-        agents=agents,
-        clock_start=utc("2026-12-01T10:15:00Z"),
-        tags=["idempotency", "kms", "redelivery", "sev2", "sqs", "succeeded"],
     )
 
 
@@ -2317,17 +2356,20 @@ def large_evidence_bundle(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "SEV3: an ECS indexer OOM-kill loop reported with ~4,600 log lines (~600 KB) in "
-            "its evidence_bundle. Agents see only the deterministic 20,000-character excerpt "
-            "plus its sha256; the full incident is checkpointed, so the checkpoint exceeds "
-            "DynamoDB's 400 KB item limit and the checkpointer must chunk it."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "SEV3: an ECS indexer OOM-kill loop reported with ~4,600 log lines (~600 KB) in "
+                "its evidence_bundle. Agents see only the deterministic 20,000-character excerpt "
+                "plus its sha256; the full incident is checkpointed, so the checkpoint exceeds "
+                "DynamoDB's 400 KB item limit and the checkpointer must chunk it."
+            ),
+            events=[event],
+            agents=agents,
+            clock_start=utc("2026-12-09T01:37:00Z"),
+            tags=["checkpoint-chunking", "ecs", "large-evidence", "sev3", "succeeded"],
         ),
-        events=[event],
-        agents=agents,
-        clock_start=utc("2026-12-09T01:37:00Z"),
-        tags=["checkpoint-chunking", "ecs", "large-evidence", "sev3", "succeeded"],
     )
 
 
@@ -2456,17 +2498,20 @@ def fenced_json_output(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "SEV2: a partner's mTLS client certificate expires on an HTTP API. knowledge-rag "
-            "ignores the 'JSON only' instruction and wraps its answer in prose and a ```json "
-            "fence: the extraction rule finds the fenced object and the agent still SUCCEEDS, "
-            "as do all others."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "SEV2: a partner's mTLS client certificate expires on an HTTP API. knowledge-rag "
+                "ignores the 'JSON only' instruction and wraps its answer in prose and a ```json "
+                "fence: the extraction rule finds the fenced object and the agent still SUCCEEDS, "
+                "as do all others."
+            ),
+            events=[event],
+            agents=agents,
+            clock_start=utc("2026-02-16T07:05:00Z"),
+            tags=["api-gateway", "fenced-output", "mtls", "sev2", "succeeded"],
         ),
-        events=[event],
-        agents=agents,
-        clock_start=utc("2026-02-16T07:05:00Z"),
-        tags=["api-gateway", "fenced-output", "mtls", "sev2", "succeeded"],
     )
 
 
@@ -2585,17 +2630,20 @@ def unpriced_model(name: str) -> Scenario:
         ),
     }
     return author(
-        name=name,
-        description=(
-            "SEV3: an external bank API outage fails a month-end Step Functions job. "
-            "response-strategy runs on a model missing from opx/data/pricing.json (a us. "
-            "profile of Claude Opus 4): it is priced at the table's highest rates and listed "
-            "in the checkpointed cost report's unpriced_models -- never silently free."
+        "executor",
+        ExecutorSpec(
+            name=name,
+            description=(
+                "SEV3: an external bank API outage fails a month-end Step Functions job. "
+                "response-strategy runs on a model missing from opx/data/pricing.json (a us. "
+                "profile of Claude Opus 4): it is priced at the table's highest rates and listed "
+                "in the checkpointed cost report's unpriced_models -- never silently free."
+            ),
+            events=[event],
+            agents=agents,
+            clock_start=utc("2026-01-31T02:31:00Z"),
+            tags=["cost", "no-action", "sev3", "step-functions", "succeeded", "unpriced-model"],
         ),
-        events=[event],
-        agents=agents,
-        clock_start=utc("2026-01-31T02:31:00Z"),
-        tags=["cost", "no-action", "sev3", "step-functions", "succeeded", "unpriced-model"],
     )
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from harness.action_group_authoring import AwsAnswer, author, invocation_event
-from harness.action_group_replay import ActionGroupResult
+from harness.authoring import ActionGroupSpec, AwsAnswer, author, invocation_event
+from harness.kinds.action_group import ActionGroupResult
 from harness.replayer import replay
 from harness.scenario import SetupCall
 
@@ -38,15 +39,18 @@ def run(
     start: str = NOW,
 ) -> ActionGroupResult:
     scenario = author(
-        name="test",
-        description="test",
-        tags=[],
-        start=start,
-        group=group,
-        events=events,
-        setup=setup,
-        answers=answers,
-        env=env,
+        "action-group",
+        ActionGroupSpec(
+            name="test",
+            description="test",
+            tags=[],
+            clock_start=datetime.fromisoformat(start),
+            group=group,
+            events=events,
+            setup=setup,
+            answers=answers,
+            env=env or {},
+        ),
     )
     result = replay(scenario)
     assert isinstance(result, ActionGroupResult)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness.action_group_replay import ActionGroupResult
+from harness.kinds.action_group import ActionGroupResult
 from harness.replayer import replay
 from harness.scenario import Scenario, discover, load_scenario
 from opx.action_groups.registry import ACTION_GROUPS

@@ -12,10 +12,10 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from harness.action_group_replay import ActionGroupResult
+from harness.kinds.action_group import ActionGroupResult
 from harness.replayer import replay
-from harness.requests import service_name
 from harness.scenario import discover, load_scenario
+from harness.wire.requests import service_name
 from opx.action_groups.registry import ACTION_GROUPS
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

@@ -7,7 +7,7 @@ from typing import Any
 
 from boto3.dynamodb.types import Binary
 
-from harness.action_group_authoring import AwsAnswer
+from harness.authoring import AwsAnswer
 from harness.scenario import ErrorAnswer, SetupCall
 from opx.action_groups.incident_history import (
     MAX_LIST_ITEMS,

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.action_group_authoring import AwsAnswer, seed_log_events
+from harness.authoring import AwsAnswer, seed_log_events
 from harness.scenario import ErrorAnswer, Fault, HttpAnswer
 from opx.action_groups.logs_insights import (
     MAX_VALUE_CHARS,

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from harness.sandbox import environment, no_network
+from harness.replayer import environment, no_network
 from opx.action_groups.registry import ACTION_GROUPS
 from tests.action_groups.support import NOW, event
 

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from harness.action_group_authoring import AwsAnswer, author
+from harness.authoring import ActionGroupSpec, AwsAnswer, author
 from harness.replayer import replay
 from harness.scenario import HttpAnswer, SetupCall
 from opx.action_groups.xray import MAX_PAGES, rank_traces
@@ -90,7 +90,16 @@ def test_filter_expression_is_sent_and_pages_are_bounded() -> None:
     pages = [_page([_summary(n)], f"token-{n}") for n in range(MAX_PAGES)]  # AWS always has more
     ask = event("xray", "getTraceSummaries", **WINDOW, filterExpression="fault = true", limit="50")
     scenario = author(
-        name="pages", description="", tags=[], start=NOW, group="xray", events=[ask], answers=pages
+        "action-group",
+        ActionGroupSpec(
+            name="pages",
+            description="",
+            tags=[],
+            clock_start=datetime.fromisoformat(NOW),
+            group="xray",
+            events=[ask],
+            answers=pages,
+        ),
     )
     requests = [i.request for i in scenario.interactions]
     assert all(r["FilterExpression"] == "fault = true" for r in requests)

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
-from harness.eventstream import Event, encode_stream, eventstream_response
+from harness.wire.eventstream import Event, encode_stream, eventstream_response
 from opx.agents import bedrock_client_config
 
 

@@ -10,7 +10,7 @@ import pytest
 from botocore.eventstream import ChecksumMismatch, EventStreamBuffer
 from botocore.exceptions import ClientError, EventStreamError
 
-from harness.eventstream import (
+from harness.wire.eventstream import (
     Event,
     chunk_event,
     encode_event,

@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness.eventstream import (
+from harness.wire.eventstream import (
     Event,
     chunk_event,
     error_response,

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
-from harness.eventstream import (
+from harness.wire.eventstream import (
     Event,
     chunk_event,
     encode_stream,

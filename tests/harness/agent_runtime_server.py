@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from harness.authoring import agent_output
-from harness.eventstream import (
+from harness.wire.eventstream import (
     Event,
     chunk_event,
     encode_stream,

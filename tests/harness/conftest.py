@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harness.authoring import AgentScript, agent_output, author, unanimous
+from harness.authoring import AgentScript, ExecutorSpec, agent_output, author, unanimous
 from harness.replayer import replay
 from harness.scenario import ChunkEvent, EventStreamAnswer, Fault, Scenario
 from tests.support import sample_event
@@ -42,30 +42,36 @@ def authored() -> dict[str, Scenario]:
     throttle = Fault(error="ThrottlingException", status=429, message="Rate exceeded")
     return {
         AGREED: author(
-            name=AGREED,
-            description="Six agents agree: roll back deploy d-ABC123\nSecond line.",
-            events=[sample_event("opx_incident")],
-            agents=unanimous(),
-            clock_start=START,
-            tags=["sev1", "deploy"],
+            "executor",
+            ExecutorSpec(
+                name=AGREED,
+                description="Six agents agree: roll back deploy d-ABC123\nSecond line.",
+                events=[sample_event("opx_incident")],
+                agents=unanimous(),
+                clock_start=START,
+                tags=["sev1", "deploy"],
+            ),
         ),
         THROTTLED: author(
-            name=THROTTLED,
-            description="signal-intelligence is throttled twice, then answers",
-            events=[sample_event("opx_incident")],
-            agents=unanimous(
-                **{
-                    THROTTLED_AGENT: AgentScript(
-                        output=agent_output(
-                            "5xx spike starts two minutes after d-ABC123",
-                            [("rollback", "Roll back d-ABC123", 0.8)],
-                        ),
-                        faults=(throttle, throttle),
-                    )
-                }
+            "executor",
+            ExecutorSpec(
+                name=THROTTLED,
+                description="signal-intelligence is throttled twice, then answers",
+                events=[sample_event("opx_incident")],
+                agents=unanimous(
+                    **{
+                        THROTTLED_AGENT: AgentScript(
+                            output=agent_output(
+                                "5xx spike starts two minutes after d-ABC123",
+                                [("rollback", "Roll back d-ABC123", 0.8)],
+                            ),
+                            faults=(throttle, throttle),
+                        )
+                    }
+                ),
+                clock_start=START,
+                tags=["retry"],
             ),
-            clock_start=START,
-            tags=["retry"],
         ),
     }
 

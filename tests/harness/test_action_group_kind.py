@@ -11,20 +11,17 @@ from typing import Any
 
 import pytest
 
-from harness.action_group_authoring import AwsAnswer, author, invocation_event, seed_log_events
-from harness.action_group_replay import ActionGroupResult, SetupError
-from harness.checks import (
-    check_completion_order,
-    check_cost,
-    check_repeat,
-    fixed_orders,
-    not_applicable,
-)
+from harness.authoring import ActionGroupSpec, AwsAnswer, author, invocation_event, seed_log_events
+from harness.checks import not_applicable
+from harness.checks.cost import check_cost
+from harness.checks.order import check_completion_order, fixed_orders
+from harness.checks.repeat import check_repeat
 from harness.gate import run_gate
+from harness.gate.verdict import GateConfig, Status
+from harness.kinds.action_group import ActionGroupResult, SetupError
 from harness.replayer import replay
 from harness.scenario import HttpAnswer, Scenario, ScenarioError, discover, load_scenario
-from harness.transport import UnmatchedRequestError
-from harness.verdict import GateConfig, Status
+from harness.wire import UnmatchedRequestError
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-05-05T10:00:00Z"
@@ -182,13 +179,16 @@ def _recorded_query(rows: list[list[dict[str, str]]]) -> Scenario:
         ),
     ]
     return author(
-        name="ag-recorded",
-        description="d",
-        tags=[],
-        start=NOW,
-        group="logs-insights",
-        events=[_query()],
-        answers=answers,
+        "action-group",
+        ActionGroupSpec(
+            name="ag-recorded",
+            description="d",
+            tags=[],
+            clock_start=datetime.fromisoformat(NOW),
+            group="logs-insights",
+            events=[_query()],
+            answers=answers,
+        ),
     )
 
 
@@ -222,7 +222,7 @@ def test_determinism_checks_run_and_executor_checks_say_they_do_not_apply() -> N
         check_cost(scenario, snapshot=None),
     ):
         assert (result.passed, result.applicable) == (True, False)
-        assert "does not apply to action-group scenario ag-orders-logs" in result.reason
+        assert "does not apply to action-group scenario ag-orders-logs" in result.summary
     assert not_applicable("resume", scenario) is not None
     executor = load_scenario(ROOT / "scenarios" / "rds-failover.json")
     assert not_applicable("resume", executor) is None

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from harness.authoring import author, unanimous
+from harness.authoring import ExecutorSpec, author, unanimous
 from harness.capture import CaptureError, stored_answers
-from harness.rederive import RecordedAnswer, RederiveError, rederive
+from harness.capture.rederive import RecordedAnswer, RederiveError, rederive
 from harness.scenario import EventStreamAnswer, Scenario
 from tests.harness.conftest import START
 from tests.support import sample_event
@@ -74,11 +74,14 @@ def test_stored_answers_follow_attempt_order() -> None:
 @pytest.fixture(scope="module")
 def agreed() -> Scenario:
     return author(
-        name="agreed",
-        description="",
-        events=[sample_event("opx_incident")],
-        agents=unanimous(),
-        clock_start=START,
+        "executor",
+        ExecutorSpec(
+            name="agreed",
+            description="",
+            events=[sample_event("opx_incident")],
+            agents=unanimous(),
+            clock_start=START,
+        ),
     )
 
 

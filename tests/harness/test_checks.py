@@ -23,20 +23,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opx.graph
-from harness.checks import (
-    check_completion_order,
-    check_cost,
-    check_cross_process,
-    check_repeat,
-    expected_costs,
-    fixed_orders,
-    load_price_table,
-    round_half_even_6,
-    usd,
-)
-from harness.ordering import OrderedTransport, OrderingStall
-from harness.replayer import replay
+from harness.checks.cost import check_cost, expected_costs, load_price_table, round_half_even_6, usd
+from harness.checks.order import check_completion_order, fixed_orders
+from harness.checks.ordering import CompletionOrder, OrderingStall
+from harness.checks.process import check_cross_process
+from harness.checks.repeat import check_repeat
+from harness.replayer import Replayer, replay
 from harness.scenario import load_scenario
+from harness.wire import RecordedAnswers, Transport, TransportLayer
 from opx.cost import agent_cost, load_pricing
 from opx.state import PARALLEL_AGENTS
 
@@ -83,7 +77,7 @@ def test_repeat_catches_a_random_id(scenario: Any, monkeypatch: pytest.MonkeyPat
     assert not result.passed
     assert result.details["writers"] == ["consensus"]
     assert result.details["sections"]["final_state"] == "$.final_state.consensus.trace_id"
-    assert "written by consensus" in result.reason
+    assert "written by consensus" in result.summary
     assert result.path == "$.responses[0].body.consensus.trace_id"
 
 
@@ -110,7 +104,7 @@ def test_cross_process_catches_set_order(scenario: Any, monkeypatch: pytest.Monk
     assert not result.passed
     assert result.details["writers"] == ["consensus"]
     assert result.details["sections"]["final_state"].startswith("$.final_state.consensus.voters")
-    assert "PYTHONHASHSEED=" in result.reason
+    assert "PYTHONHASHSEED=" in result.summary
 
 
 def test_completion_order_catches_an_order_dependent_float_sum(
@@ -144,7 +138,7 @@ def test_completion_order_catches_an_order_dependent_float_sum(
     assert not result.passed
     assert result.details["writers"] == ["consensus"]
     assert result.details["sections"]["final_state"] == "$.final_state.consensus.weighted_sum"
-    assert "finishing in the order" in result.reason
+    assert "finishing in the order" in result.summary
 
 
 def test_clean_executor_passes_every_check(scenario: Any) -> None:
@@ -155,7 +149,7 @@ def test_clean_executor_passes_every_check(scenario: Any) -> None:
         check_completion_order(scenario, fixed_orders()[:1], baseline=runs[0]),
         check_cost(scenario, snapshot=snapshot, results=runs),
     ]
-    assert [r.passed for r in results] == [True, True, True], [r.reason for r in results]
+    assert [r.passed for r in results] == [True, True, True], [r.summary for r in results]
 
 
 # --------------------------------------------------------------------------- cost check
@@ -168,7 +162,7 @@ def test_cost_check_names_a_tampered_snapshot(scenario: Any) -> None:
     result = check_cost(scenario, snapshot=snapshot, results=[run])
     assert not result.passed
     assert result.path == "$.responses[0].body.cost.per_agent.knowledge-rag"
-    assert "snapshot" in result.reason
+    assert "snapshot" in result.summary
 
 
 def test_cost_check_recomputes_independently(scenario: Any) -> None:
@@ -177,7 +171,7 @@ def test_cost_check_recomputes_independently(scenario: Any) -> None:
     result = check_cost(scenario, snapshot=None, results=[run])
     assert not result.passed
     assert result.path == "$.responses[0].body.cost.per_agent.risk-blast-radius"
-    assert "0.002936" in result.reason
+    assert "0.002936" in result.summary
 
 
 @pytest.mark.parametrize(
@@ -237,21 +231,21 @@ def test_fraction_recomputation_agrees_with_opx_cost(
 
 def test_ordered_transport_releases_in_the_given_order(scenario: Any) -> None:
     order = tuple(reversed(PARALLEL_AGENTS))
-    seen: list[OrderedTransport] = []
+    seen: list[CompletionOrder] = []
 
-    def factory(s: Any, advance: Callable[[float], None]) -> OrderedTransport:
-        seen.append(OrderedTransport(s, advance, order=order))
+    def layer(inner: TransportLayer) -> CompletionOrder:
+        seen.append(CompletionOrder(inner, order))
         return seen[0]
 
-    replay(scenario, transport_factory=factory)
+    Replayer(layers=[layer]).run(scenario)
     assert seen[0].release_log == list(order)
 
 
 def test_ordered_transport_fails_loudly_instead_of_deadlocking(
     scenario: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("harness.ordering.STALL_SECONDS", 0.2)
-    transport = OrderedTransport(scenario, lambda _: None, order=tuple(PARALLEL_AGENTS))
+    monkeypatch.setattr("harness.checks.ordering.STALL_SECONDS", 0.2)
+    transport = CompletionOrder(_transport(scenario), PARALLEL_AGENTS)
     started = time.monotonic()
     with pytest.raises(OrderingStall, match=f"waited .* for {PARALLEL_AGENTS[0]}"):
         transport._wait_turn(PARALLEL_AGENTS[1])
@@ -260,4 +254,8 @@ def test_ordered_transport_fails_loudly_instead_of_deadlocking(
 
 def test_ordered_transport_rejects_a_non_permutation(scenario: Any) -> None:
     with pytest.raises(ValueError, match="permutation"):
-        OrderedTransport(scenario, lambda _: None, order=tuple(PARALLEL_AGENTS[:4]))
+        CompletionOrder(_transport(scenario), PARALLEL_AGENTS[:4])
+
+
+def _transport(scenario: Any) -> Transport:
+    return Transport(RecordedAnswers(scenario), lambda _: None)

@@ -16,16 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.checks import (
-    DEFAULT_SEEDS,
-    CheckResult,
-    check_completion_order,
-    check_cost,
-    check_cross_process,
-    check_repeat,
-    corpus_in_subprocesses,
-    fixed_orders,
-)
+from harness.checks import Outcome
+from harness.checks.cost import check_cost
+from harness.checks.order import check_completion_order, fixed_orders
+from harness.checks.process import DEFAULT_SEEDS, check_cross_process, corpus_in_subprocesses
+from harness.checks.repeat import check_repeat
 from harness.replayer import ReplayResult, replay
 from harness.scenario import Scenario, discover, load_scenario
 from opx.state import PARALLEL_AGENTS
@@ -53,11 +48,11 @@ def _subprocess_outputs() -> dict[str, dict[str, bytes]]:
     return corpus_in_subprocesses(PATHS, DEFAULT_SEEDS, cwd=ROOT)
 
 
-def _passed(result: CheckResult) -> None:
+def _passed(result: Outcome) -> None:
     if not result.applicable:
-        pytest.skip(result.reason)
+        pytest.skip(result.summary)
     if not result.passed:
-        pytest.fail(result.reason, pytrace=False)
+        pytest.fail(result.summary, pytrace=False)
 
 
 @pytest.mark.parametrize("name", NAMES)

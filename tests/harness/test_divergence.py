@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.divergence import compare, first_difference
+from harness.checks.divergence import compare, first_difference
 from harness.replayer import replay
 from harness.scenario import load_scenario
 from opx import graph as graph_module

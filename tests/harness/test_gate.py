@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-import harness.gate
+import harness.gate.run
 import harness.replayer
 import opx.graph
 from harness import canonical, cli
+from harness.gate.verdict import EXIT_INTERNAL, EXIT_UNJUDGED
 from harness.replayer import replay
 from harness.scenario import Scenario
-from harness.verdict import EXIT_INTERNAL, EXIT_UNJUDGED
 from tests.harness.conftest import AGREED, THROTTLED
 from tests.harness.gate_support import Project, Run, gate, make_project, table
 
@@ -397,8 +397,8 @@ def test_shards_cover_every_scenario_and_orphan_exactly_once(
 def test_a_terminal_gets_a_live_bar_that_names_failures_as_they_happen() -> None:
     import io
 
-    from harness.progress import Bar, Lines, for_stream
-    from harness.verdict import Outcome, Status, Verdict
+    from harness.gate.progress import Bar, Lines, for_stream
+    from harness.gate.verdict import Outcome, Status, Verdict
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -429,20 +429,42 @@ def test_every_check_on_one_scenario(
     """The opt-in checks run through the gate and land in the table and reports."""
     scenario, snapshot = corpus[THROTTLED]
     project = make_project(tmp_path, {THROTTLED: scenario}, {THROTTLED: snapshot})
-    checks = "resume,order,process,repeat,snapshot"  # any order in; table order out
+    checks = "cost,resume,order,process,repeat,snapshot"  # any order in; table order out
     run = gate(capsys, project.args("--checks", checks, "--repeat", "3"))
     assert run.code == 0, run.out
-    assert run.out.splitlines()[0].split()[:6] == [
+    assert run.out.splitlines()[0].split()[:7] == [
         "SCENARIO",
         "SNAPSHOT",
         "REPEAT",
         "PROCESS",
         "ORDER",
         "RESUME",
+        "COST",
     ]
-    assert table(run.out)[THROTTLED][:5] == ["pass"] * 5
+    assert table(run.out)[THROTTLED][:6] == ["pass"] * 6
     checks_run = project.report()["scenarios"][0]["checks"]
+    assert "equals the exact recomputation" in checks_run["cost"]["summary"]
     assert "3 replays" in checks_run["repeat"]["summary"]
     assert "PYTHONHASHSEED=0, 1, 4242" in checks_run["process"]["summary"]
     assert "3 completion orders" in checks_run["order"]["summary"]
     assert "crash points" in checks_run["resume"]["summary"]
+
+
+def test_the_cost_check_fails_the_gate_on_a_bill_the_snapshot_does_not_show(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Self-test of ``--checks cost``: an approved snapshot billing one agent a millionth
+    more than its tokens cost makes the gate exit 1 and name the agent's cost path."""
+    path = project.snapshot(THROTTLED)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    body = data["responses"][0]["body"]["cost"]
+    agent = sorted(body["per_agent"])[0]
+    body["per_agent"][agent] = "9.999999"
+    path.write_text(canonical.pretty(data), encoding="utf-8")
+    run = gate(capsys, project.args("--checks", "cost"))
+    assert run.code == 1, run.out
+    assert table(run.out)[THROTTLED][0] == "drift"
+    summary = project.report()["scenarios"]
+    cost = next(s for s in summary if s["name"] == THROTTLED)["checks"]["cost"]
+    assert cost["path"] == f"$.responses[0].body.cost.per_agent.{agent}"
+    assert "differs from the approved snapshot" in cost["summary"]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.sharding import WHOLE, Shard, parse_shard
+from harness.gate.sharding import WHOLE, Shard, parse_shard
 
 NAMES = st.lists(st.from_regex(r"[a-z0-9][a-z0-9-]{0,30}", fullmatch=True), max_size=60)
 

@@ -141,13 +141,14 @@ def test_an_edited_agent_response_fails_its_scenario_with_a_unified_diff(
     result.stdout.fnmatch_lines(
         [
             f"*_ test_replay_matches_snapshot[[]{AGREED}[]] _*",
-            f"the replay differs from the approved snapshot snapshots/{AGREED}.json",
-            "(if the change is intended, re-approve with `pytest --snapshot-update`)",
+            f"the replay differs from the approved snapshot snapshots/{AGREED}.json first at "
+            "$.final_state.* (if the change is intended, re-approve with "
+            "`pytest --snapshot-update`)",
             "divergence: snapshot vs replay",
             "first divergent checkpoint: #* (step *, written by response-strategy; "
             "channels: strategy)",
             "  final_state: first difference at $.final_state.*",
-            "--- approved snapshot",
+            f"--- approved snapshot snapshots/{AGREED}.json",
             "+++ this replay",
             "@@ *",
         ]

@@ -18,8 +18,8 @@ from typing import Any
 import boto3
 import pytest
 
+from harness.capture.recorder import Recorder
 from harness.cli import main
-from harness.recorder import Recorder
 from harness.replayer import replay
 from harness.scenario import HttpAnswer, Interaction, Scenario, load_scenario
 from opx.state import ALL_AGENTS
@@ -284,7 +284,7 @@ def test_the_recorder_keeps_reads_and_refuses_writes(moto_server: str) -> None:
     assert exchange.answer.body["logGroups"][0]["logGroupName"] == "/opx/recorded"
     assert exchange.request == {"logGroupNamePrefix": "/opx/"}
     # Replayed through the harness transport, botocore parses the same answer.
-    from harness.replayer import replay_environment
+    from harness.replayer import Replayer
 
     scenario = Scenario(
         name="recorded-read",
@@ -300,7 +300,7 @@ def test_the_recorder_keeps_reads_and_refuses_writes(moto_server: str) -> None:
             )
         ],
     )
-    with replay_environment(scenario) as (transport, _, _):
+    with Replayer().environment(scenario) as env:
         again = boto3.client("logs").describe_log_groups(logGroupNamePrefix="/opx/")
-    assert transport.unmatched == []
+    assert env.transport.unmatched == []
     assert again["logGroups"] == listed["logGroups"]

@@ -11,21 +11,21 @@ import json
 
 import pytest
 
-from harness.eventstream import (
-    chunk_event,
-    encode_stream,
-    error_event,
-    exception_event,
-    model_output_trace,
-    trace_event,
-)
-from harness.recorder import RecordingError, answer_from_http, decode_stream, is_read_only
+from harness.capture.recorder import RecordingError, answer_from_http, decode_stream, is_read_only
 from harness.scenario import (
     ChunkEvent,
     ErrorAnswer,
     ExceptionEvent,
     HttpAnswer,
     TraceEvent,
+)
+from harness.wire.eventstream import (
+    chunk_event,
+    encode_stream,
+    error_event,
+    exception_event,
+    model_output_trace,
+    trace_event,
 )
 
 
@@ -76,7 +76,7 @@ def test_unstorable_streams_are_named(frames: bytes, message: str) -> None:
 
 
 def test_an_unknown_event_type_is_refused_not_dropped() -> None:
-    from harness.eventstream import Event
+    from harness.wire.eventstream import Event
 
     control = Event(
         headers=((":event-type", "returnControl"), (":message-type", "event")), payload=b"{}"

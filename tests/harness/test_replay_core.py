@@ -9,11 +9,16 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from harness.authoring import AgentScript, agent_output, author, unanimous
-from harness.replayer import replay, replay_environment
-from harness.sandbox import CHECKPOINT_TABLE, NetworkBlockedError, no_network
+from harness.authoring import AgentScript, ExecutorSpec, agent_output, author, unanimous
+from harness.replayer import (
+    CHECKPOINT_TABLE,
+    NetworkBlockedError,
+    Replayer,
+    no_network,
+    replay,
+)
 from harness.scenario import ErrorAnswer, Fault, Scenario, ScenarioError, load_scenario
-from harness.transport import UnmatchedRequestError
+from harness.wire import UnmatchedRequestError
 from tests.support import sample_event
 
 START = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
@@ -22,11 +27,14 @@ START = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
     return author(
-        name="core-demo",
-        description="five agents agree on a rollback",
-        events=[sample_event("opx_incident")],
-        agents=unanimous(),
-        clock_start=START,
+        "executor",
+        ExecutorSpec(
+            name="core-demo",
+            description="five agents agree on a rollback",
+            events=[sample_event("opx_incident")],
+            agents=unanimous(),
+            clock_start=START,
+        ),
     )
 
 
@@ -109,18 +117,23 @@ def test_a_changed_prompt_fails_with_a_diff_of_the_request(scenario: Scenario) -
 
 def test_a_request_answered_more_often_than_recorded_is_reported() -> None:
     throttled = author(
-        name="always-throttled",
-        description="knowledge-rag answers 429 once; the executor retries",
-        events=[sample_event("opx_incident")],
-        agents=unanimous(
-            **{
-                "knowledge-rag": AgentScript(
-                    error=ErrorAnswer(status=429, code="ThrottlingException", message="slow down")
-                )
-            }
+        "executor",
+        ExecutorSpec(
+            name="always-throttled",
+            description="knowledge-rag answers 429 once; the executor retries",
+            events=[sample_event("opx_incident")],
+            agents=unanimous(
+                **{
+                    "knowledge-rag": AgentScript(
+                        error=ErrorAnswer(
+                            status=429, code="ThrottlingException", message="slow down"
+                        )
+                    )
+                }
+            ),
+            clock_start=START,
+            env={"OPX_AGENT_MAX_ATTEMPTS": "1"},
         ),
-        clock_start=START,
-        env={"OPX_AGENT_MAX_ATTEMPTS": "1"},
     )
     retried = throttled.model_copy(update={"env": {"OPX_AGENT_MAX_ATTEMPTS": "2"}})
     with pytest.raises(UnmatchedRequestError, match="used up"):
@@ -129,21 +142,24 @@ def test_a_request_answered_more_often_than_recorded_is_reported() -> None:
 
 def test_faults_are_served_before_the_answer_and_backoff_moves_the_clock() -> None:
     scenario = author(
-        name="throttled-twice",
-        description="signal-intelligence is throttled in-stream twice",
-        events=[sample_event("opx_incident")],
-        agents=unanimous(
-            **{
-                "signal-intelligence": AgentScript(
-                    output=agent_output("5xx after deploy", [("rollback", "Roll back", 0.9)]),
-                    faults=(
-                        Fault(error="throttlingException", where="stream"),
-                        Fault(error="throttlingException", where="stream"),
-                    ),
-                )
-            }
+        "executor",
+        ExecutorSpec(
+            name="throttled-twice",
+            description="signal-intelligence is throttled in-stream twice",
+            events=[sample_event("opx_incident")],
+            agents=unanimous(
+                **{
+                    "signal-intelligence": AgentScript(
+                        output=agent_output("5xx after deploy", [("rollback", "Roll back", 0.9)]),
+                        faults=(
+                            Fault(error="throttlingException", where="stream"),
+                            Fault(error="throttlingException", where="stream"),
+                        ),
+                    )
+                }
+            ),
+            clock_start=START,
         ),
-        clock_start=START,
     )
     result = replay(scenario)
     signal = [c for c in result.bedrock_calls if c["agent"] == "signal-intelligence"]
@@ -167,10 +183,10 @@ def test_every_parallel_branch_sees_the_frozen_clock(scenario: Scenario) -> None
     )
     from opx.lambda_handler import handler
 
-    with replay_environment(still) as (transport, _, _):
+    with Replayer().environment(still) as env:
         handler(still.events[0], None)
         items = boto3.client("dynamodb").scan(TableName=CHECKPOINT_TABLE)["Items"]
-    assert not transport.unmatched
+    assert not env.transport.unmatched
     writes = [i for i in items if "#w#" in i["checkpoint_id"]["S"]]
     assert len(writes) >= 5  # at least one per parallel branch, each from its own thread
     expected = int(START.timestamp()) + 30 * 86_400
@@ -178,11 +194,11 @@ def test_every_parallel_branch_sees_the_frozen_clock(scenario: Scenario) -> None
 
 
 def test_calls_to_unrecorded_services_are_refused_and_reported(scenario: Scenario) -> None:
-    with replay_environment(scenario) as (transport, _, _):
+    with Replayer().environment(scenario) as env:
         client = boto3.client("bedrock-runtime")
         with pytest.raises(client.exceptions.ClientError, match="HarnessUnmatchedRequest"):
             client.invoke_model(modelId="anthropic.claude-v2", body=b"{}")
-    (error,) = transport.unmatched
+    (error,) = env.transport.unmatched
     assert error.operation == "InvokeModel"
     assert "no interaction of this operation is recorded" in str(error)
 
@@ -231,7 +247,7 @@ def test_a_module_that_imports_lazily_is_settled_before_the_clock_is_faked(
 
     import pydantic
 
-    from harness.clock import FrozenClock
+    from harness.replayer import FrozenClock
 
     built: list[type] = []
 

@@ -12,12 +12,8 @@ from pathlib import Path
 import pytest
 
 from harness.checks import not_applicable
-from harness.resume import (
-    CRASH_KINDS,
-    ResumeMatrix,
-    SimulatedCrash,
-    resume_matrix,
-)
+from harness.checks.crash import CRASH_KINDS, SimulatedCrash
+from harness.checks.resume import ResumeMatrix, resume_matrix
 from harness.scenario import Scenario, discover, load_scenario
 from opx.state import PARALLEL_AGENTS, STRATEGY_AGENT
 from tests.harness.conftest import AGREED
@@ -35,7 +31,7 @@ def _failures(matrix: ResumeMatrix) -> str:
 def test_resume_matrix(path: Path) -> None:
     scenario = load_scenario(path)
     if (skipped := not_applicable("resume", scenario)) is not None:
-        pytest.skip(skipped.reason)
+        pytest.skip(skipped.summary)
     dynamodb = resume_matrix(scenario, "dynamodb", kinds=CRASH_KINDS)
     memory = resume_matrix(scenario, "memory", kinds=CRASH_KINDS)
     if dynamodb.skipped and memory.skipped:
@@ -81,7 +77,7 @@ def test_lost_pending_writes_are_caught(
     from opx.checkpointing import DynamoDBCheckpointer
 
     monkeypatch.setattr(DynamoDBCheckpointer, "put_writes", lambda *a, **k: None)
-    monkeypatch.setattr("harness.resume.DURABLE_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("harness.checks.crash.DURABLE_TIMEOUT_S", 0.2)
     crashing = "change-intelligence"
     matrix = resume_matrix(
         authored[AGREED], "dynamodb", kinds=frozenset({"branch"}), agents=(crashing,)

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.scrub import (
+from harness.capture.scrub import (
     BUILTIN_KINDS,
     Pattern,
     Redactions,

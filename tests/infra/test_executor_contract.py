@@ -26,10 +26,12 @@ from moto import mock_aws
 from opx_infra.alarms import AGENT_OUTCOMES, FAILURE_COUNT, SUCCESS_COUNT
 from opx_infra.permissions import CHECKPOINT_ACTIONS
 
-from harness import load_scenario, replay
-from harness.replayer import deliver_each_event
-from harness.sandbox import CHECKPOINT_TABLE
-from harness.transport import Transport
+from harness import load_scenario
+from harness.kinds import kind_named
+from harness.kinds.executor import ExecutorResult
+from harness.replayer import CHECKPOINT_TABLE, Replayer
+from harness.scenario import Scenario
+from harness.wire import Exchange, Layer, TransportLayer, split_event_name
 from opx import metrics
 from opx.checkpointing import DynamoDBCheckpointer, create_table
 from tests.infra.conftest import Synthesized
@@ -74,40 +76,39 @@ class Observed:
     emf: list[dict[str, Any]] = field(default_factory=list)
 
 
-class WatchingTransport(Transport):
-    """The harness transport, noting every DynamoDB request while the handler runs."""
+class Watching(Layer):
+    """A transport layer noting every DynamoDB request while the handler runs."""
 
-    observed: Observed
-    watching = False
+    def __init__(self, inner: TransportLayer, observed: Observed) -> None:
+        super().__init__(inner)
+        self.observed = observed
+        self.watching = False
 
-    def before_send(self, request: Any, event_name: str, **kw: Any) -> Any:
-        _, service, operation = event_name.split(".", 2)
+    def send(self, request: Any, event_name: str) -> Exchange:
+        service, operation = split_event_name(event_name)
         if self.watching and service == "dynamodb":
             self.observed.requests.add(request_of(operation, json.loads(request.body)))
-        return super().before_send(request=request, event_name=event_name, **kw)
+        return self.inner.send(request, event_name)
 
 
 @pytest.fixture(scope="module")
 def observed() -> Observed:
     seen = Observed()
 
-    def transport(*args: Any) -> WatchingTransport:
-        watching = WatchingTransport(*args)
-        watching.observed = seen
-        return watching
-
-    def deliver(scenario: Any, transport: WatchingTransport) -> list[dict[str, Any]]:
+    def deliver(scenario: Scenario, transport: TransportLayer) -> list[dict[str, Any]]:
         # Only the handler's own calls: not the harness reading checkpoints back.
+        assert isinstance(transport, Watching)
         transport.watching = True
         try:
-            return deliver_each_event(scenario, transport)
+            return kind_named(scenario.kind).deliver(scenario, transport)
         finally:
             transport.watching = False
 
+    replayer = Replayer(layers=[lambda inner: Watching(inner, seen)], deliver=deliver)
     for path in SCENARIOS:
-        seen.emf += replay(
-            load_scenario(path), transport_factory=transport, deliver=deliver
-        ).metrics
+        result = replayer.run(load_scenario(path))
+        assert isinstance(result, ExecutorResult)
+        seen.emf += result.metrics
     return seen
 
 

@@ -1,0 +1,189 @@
+"""The ``executor`` kind: the opx incident-analysis Lambda, its graph and checkpoints.
+
+The world is a fresh checkpoint table on moto and a cold start of the executor;
+each event goes to ``opx.lambda_handler.handler``; the result is read back through
+public surfaces only: the handler's responses, the checkpoint table, the EMF lines
+the executor printed and the Bedrock calls the transport answered.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from harness import canonical
+from harness.kinds.base import ScenarioKind
+from harness.replayer import (
+    CHECKPOINT_TABLE,
+    LambdaContext,
+    ReplayEnvironment,
+    Replayer,
+    ReplayResult,
+    read_checkpoints,
+)
+from harness.scenario import EventStreamAnswer, Scenario
+from harness.wire import Call, TransportLayer, agent_of, stream_usage
+
+if TYPE_CHECKING:
+    from harness.authoring import ExecutorSpec
+
+
+@dataclass
+class ExecutorResult(ReplayResult):
+    final_state: dict[str, Any] | None = None
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    bedrock_calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def canonical(self) -> dict[str, Any]:
+        """Everything that defines behaviour; each checkpoint's full state is kept
+        for the divergence report but only its digest is canonical."""
+        return canonical.plain(
+            {
+                "scenario": self.scenario,
+                "responses": self.responses,
+                "final_state": canonical.elide_large(self.final_state),
+                "checkpoints": [
+                    {key: value for key, value in entry.items() if key != "state"}
+                    for entry in self.checkpoints
+                ],
+                "metrics": self.metrics,
+                "bedrock_calls": self.bedrock_calls,
+                "clock": self.clock,
+            }
+        )
+
+    def checkpoint_states(self) -> list[Any] | None:
+        return [entry.get("state") for entry in self.checkpoints]
+
+
+class ExecutorKind(ScenarioKind):
+    name: ClassVar[str] = "executor"
+    checks: ClassVar[frozenset[str]] = frozenset(
+        {"snapshot", "repeat", "process", "order", "resume", "cost"}
+    )
+
+    def prepare(self, scenario: Scenario) -> None:
+        import opx.lambda_handler  # noqa: F401 -- see harness.replayer.clock
+
+    def setup(self, env: ReplayEnvironment) -> None:
+        from opx.checkpointing import TABLE_SCHEMA
+        from opx.lambda_handler import cold_start
+
+        # ``opx.checkpointing.create_table`` also waits for the table and switches on
+        # TTL and point-in-time recovery: four more calls (~4 ms of every replay) that
+        # change nothing a replay can observe -- moto creates tables ACTIVE, keeps TTL
+        # and PITR as metadata only, and the executor reads neither.
+        client = env.session.client("dynamodb")
+        client.create_table(**TABLE_SCHEMA.create_table_request(CHECKPOINT_TABLE))
+        cold_start()
+
+    def teardown(self, env: ReplayEnvironment) -> None:
+        from opx.lambda_handler import cold_start
+
+        cold_start()
+
+    def deliver(self, scenario: Scenario, transport: TransportLayer) -> list[Any]:
+        from opx.lambda_handler import handler
+
+        return [handler(event, LambdaContext()) for event in scenario.events]
+
+    def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:
+        final_state, trail = read_checkpoints(responses)
+        text = env.output.getvalue()
+        return ExecutorResult(
+            scenario=env.scenario.name,
+            responses=responses,
+            clock={
+                "start": env.scenario.clock.start.isoformat(),
+                "end": env.clock.now().isoformat(),
+                "slept_s": sorted(env.clock.slept),
+            },
+            logs=[line for line in text.splitlines() if '"_aws"' not in line],
+            final_state=final_state,
+            checkpoints=trail,
+            metrics=[json.loads(ln) for ln in text.splitlines() if ln.startswith('{"_aws"')],
+            bedrock_calls=bedrock_calls(env.scenario, env.transport.calls),
+        )
+
+    def summarize(self, result: dict[str, Any]) -> list[tuple[str, str]]:
+        responses: list[dict[str, Any]] = result["responses"]
+        bodies = [r.get("body") if isinstance(r.get("body"), dict) else {} for r in responses]
+        answered = next((b for b in reversed(bodies) if "agents" in b), {})
+        calls: list[dict[str, Any]] = result["bedrock_calls"]
+        faults = sum(1 for c in calls if c["outcome"] != "answer")
+        tokens_in = sum(c["input_tokens"] for c in calls)
+        tokens_out = sum(c["output_tokens"] for c in calls)
+        billed = sum((Decimal(c["cost_usd"]) for c in calls), Decimal("0.000000"))
+        cost = answered.get("cost", {})
+        budget = cost.get("budget", {})
+        agents = " ".join(f"{a}={s}" for a, s in sorted(answered.get("agents", {}).items()))
+        return [
+            ("scenario", result["scenario"]),
+            ("status code", ", ".join(str(r.get("statusCode")) for r in responses) or "-"),
+            ("status", ", ".join(str(b.get("status") or b.get("error") or "-") for b in bodies)),
+            ("agents", agents or "-"),
+            (
+                "cost",
+                f"{cost['total_usd']} USD (budget {budget.get('budget_usd', '-')}, "
+                f"{budget.get('state', '-')})"
+                if cost
+                else "-",
+            ),
+            ("checkpoints", str(len(result["checkpoints"]))),
+            (
+                "bedrock calls",
+                f"{len(calls)} ({faults} faulted), {tokens_in} input + {tokens_out} output "
+                f"tokens, {billed} USD",
+            ),
+            ("clock", f"{result['clock']['start']} -> {result['clock']['end']}"),
+        ]
+
+    def author(self, spec: ExecutorSpec) -> Scenario:
+        from harness.authoring.executor import author_executor
+
+        return author_executor(spec)
+
+
+def replay_executor(scenario: Scenario, replayer: Replayer | None = None) -> ExecutorResult:
+    """:func:`harness.replayer.replay` for callers that need the executor's result fields
+    (checkpoints, Bedrock calls): anything else is a caller's mistake, said loudly."""
+    result = (replayer or Replayer()).run(scenario)
+    if not isinstance(result, ExecutorResult):
+        raise TypeError(f"{scenario.name} is a {scenario.kind} scenario, not an executor one")
+    return result
+
+
+def bedrock_calls(scenario: Scenario, calls: list[Call]) -> list[dict[str, Any]]:
+    """Every answered Bedrock call with its tokens and cost, in a stable order."""
+    from opx.cost import agent_cost, load_pricing
+
+    pricing = load_pricing()
+    out = []
+    for call in calls:
+        interaction = scenario.interactions[call.interaction]
+        usage = {"input_tokens": 0, "output_tokens": 0}
+        model_id = None
+        if call.outcome == "answer" and isinstance(interaction.response, EventStreamAnswer):
+            usage, model_id = stream_usage(interaction.response)
+        out.append(
+            {
+                "service": call.service,
+                "operation": call.operation,
+                "agent": agent_of(interaction.request),
+                "interaction": call.interaction,
+                "attempt": call.attempt,
+                "outcome": call.outcome,
+                "model_id": model_id,
+                **usage,
+                "cost_usd": str(agent_cost(usage, model_id, pricing))
+                if call.outcome == "answer"
+                else str(Decimal("0.000000")),
+            }
+        )
+    return sorted(out, key=lambda c: (c["interaction"], c["attempt"]))
+
+
+__all__ = ["ExecutorKind", "ExecutorResult", "bedrock_calls", "replay_executor"]

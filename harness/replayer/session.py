@@ -1,0 +1,130 @@
+"""The one boto3 session replays run on, and where the executor's output goes.
+
+botocore copies a session's event hooks into each client when the client is
+created, so a transport cannot be registered per replay on clients that outlive it.
+Instead the session registers one dispatcher, ahead of moto, and each replay points
+it at its own transport for as long as it runs (:meth:`ReplaySession.serving`).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from harness.wire import TransportLayer
+
+#: The executor's powertools logger, whose handler writes to a stream of its own.
+LAMBDA_LOGGER = "opx-executor"
+_MAX_CLIENTS = 64
+
+
+def client_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """Everything a client is built from: its arguments (a ``Config`` by the options it
+    was given) and the ``AWS_*`` environment botocore reads at creation (region,
+    endpoints, credentials, retry settings)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Config):
+            # A Config has no equality; what it was given identifies it.
+            options = getattr(value, "_user_provided_options", None)
+            return ("Config", sorted(options.items())) if options is not None else id(value)
+        return value
+
+    environ = sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))
+    arguments = [plain(a) for a in args], sorted((k, plain(v)) for k, v in kwargs.items())
+    return repr((arguments, environ))
+
+
+class ReplaySession(boto3.Session):
+    """The one boto3 session replays run on, hooked once, handing out reused clients.
+
+    A new session costs ~50 ms; a new client ~3 ms plus ~2.5 ms more on its first
+    call (endpoint resolution, handler caches) -- and a replay used to build four of
+    them, ~20 ms of a ~100 ms warm replay. A botocore client holds no data between calls:
+    requests go to moto's global state or the transport, both per replay; the one
+    thing it counts, the standard-retry quota, is drawn only by a retried error and
+    refilled by every success. So an identical request for a client -- same
+    arguments, same ``AWS_*`` environment -- gets the same client object back. The
+    executor still cold-starts every replay (settings, graph and checkpointer are
+    rebuilt); only the botocore plumbing underneath is shared.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.active: TransportLayer | None = None
+        self.events.register_first("before-send", self._dispatch)
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+
+    def _dispatch(self, **kwargs: Any) -> Any:
+        return self.active.before_send(**kwargs) if self.active is not None else None
+
+    @contextmanager
+    def serving(self, transport: TransportLayer) -> Iterator[None]:
+        """Route every request of this session's clients to ``transport``, and make
+        this the default session (the executor builds its clients from it)."""
+        previous_default = boto3.DEFAULT_SESSION
+        self.active = transport
+        boto3.DEFAULT_SESSION = self
+        try:
+            yield
+        finally:
+            self.active = None
+            boto3.DEFAULT_SESSION = previous_default
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        key = client_key(args, kwargs)
+        with self._clients_lock:
+            client = self._clients.get(key)
+            if client is None:
+                if len(self._clients) >= _MAX_CLIENTS:  # keys that never repeat: start over
+                    self._clients.clear()
+                client = self._clients[key] = super().client(*args, **kwargs)
+            return client
+
+
+_process_session: ReplaySession | None = None
+
+
+def replay_session() -> ReplaySession:
+    """One session per process (see :class:`ReplaySession`)."""
+    global _process_session
+    if _process_session is None:
+        _process_session = ReplaySession()
+    return _process_session
+
+
+@contextmanager
+def captured_output() -> Iterator[io.StringIO]:
+    """EMF metric lines (``print``), the executor's JSON logs and stray log records,
+    kept off the terminal."""
+    buffer = io.StringIO()
+    handlers = [
+        h for h in logging.getLogger(LAMBDA_LOGGER).handlers if isinstance(h, logging.StreamHandler)
+    ]
+    # Swap streams directly: ``setStream`` flushes the old stream first, and the
+    # logger's stream may be a buffer a test framework has already closed.
+    previous = []
+    for handler in handlers:
+        with handler.lock:
+            previous.append(handler.stream)
+            handler.stream = buffer
+    try:
+        with redirect_stdout(buffer), redirect_stderr(buffer):
+            yield buffer
+    finally:
+        for handler, stream in zip(handlers, previous, strict=True):
+            with handler.lock:
+                handler.stream = sys.stdout if getattr(stream, "closed", False) else stream
+
+
+__all__ = ["LAMBDA_LOGGER", "ReplaySession", "captured_output", "client_key", "replay_session"]

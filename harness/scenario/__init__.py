@@ -1,0 +1,51 @@
+"""The scenario file format: one recorded incident, readable and hand-editable.
+
+:mod:`.model` holds the pydantic models (the JSON Schema ``opx-harness schema``
+prints), :mod:`.loading` reads files with one-line errors.
+"""
+
+from harness.scenario.loading import ScenarioError, discover, json_path, json_schema, load_scenario
+from harness.scenario.model import (
+    KIND_FIELDS,
+    SCHEMA_VERSION,
+    SETUP_SERVICE_IDS,
+    Answer,
+    ChunkEvent,
+    Clock,
+    ErrorAnswer,
+    EventStreamAnswer,
+    ExceptionEvent,
+    Fault,
+    HttpAnswer,
+    Interaction,
+    Scenario,
+    SetupCall,
+    StreamError,
+    StreamEvent,
+    TraceEvent,
+)
+
+__all__ = [
+    "KIND_FIELDS",
+    "SCHEMA_VERSION",
+    "SETUP_SERVICE_IDS",
+    "Answer",
+    "ChunkEvent",
+    "Clock",
+    "ErrorAnswer",
+    "EventStreamAnswer",
+    "ExceptionEvent",
+    "Fault",
+    "HttpAnswer",
+    "Interaction",
+    "Scenario",
+    "ScenarioError",
+    "SetupCall",
+    "StreamError",
+    "StreamEvent",
+    "TraceEvent",
+    "discover",
+    "json_path",
+    "json_schema",
+    "load_scenario",
+]

@@ -1,0 +1,216 @@
+"""Scenario files: one recorded incident, readable and hand-editable.
+
+A scenario holds everything a replay needs that moto does not provide: the frozen
+clock's start, environment overrides, the EventBridge event(s) delivered to the
+handler, and every recorded answer for AWS calls outside moto (Bedrock InvokeAgent).
+Event streams are stored decoded -- chunk text, trace objects, in-stream errors --
+so a reviewer reads a diff of a scenario like any other JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from harness.kinds.registry import DEFAULT_KIND, KIND_NAMES, ScenarioKindName, kind_named
+
+SCHEMA_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChunkEvent(_Strict):
+    """A ``chunk`` of completion text (the service sends bytes; UTF-8 here)."""
+
+    chunk: str
+
+
+class TraceEvent(_Strict):
+    """A ``trace`` event: the Trace union, e.g. ``{"orchestrationTrace": {...}}``."""
+
+    trace: dict[str, Any]
+
+
+class StreamError(_Strict):
+    type: Annotated[str, Field(min_length=1)]
+    message: str = ""
+
+
+class ExceptionEvent(_Strict):
+    """A modeled in-stream exception (``throttlingException``, ...)."""
+
+    exception: StreamError
+
+
+StreamEvent = ChunkEvent | TraceEvent | ExceptionEvent
+
+
+class EventStreamAnswer(_Strict):
+    """A 200 response whose body is an event stream."""
+
+    kind: Literal["eventstream"] = "eventstream"
+    events: list[StreamEvent]
+
+
+class ErrorAnswer(_Strict):
+    """An error answered before any stream (e.g. 429 ThrottlingException)."""
+
+    kind: Literal["error"] = "error"
+    status: Annotated[int, Field(ge=400, le=599)]
+    code: Annotated[str, Field(min_length=1)]
+    message: str = ""
+
+
+class HttpAnswer(_Strict):
+    """Any other AWS answer, as it came over the wire (``record`` captures AWS reads
+    this way): the status, the headers botocore's parser reads, and the body --
+    decoded JSON for JSON protocols so it stays readable, else text."""
+
+    kind: Literal["http"] = "http"
+    status: Annotated[int, Field(ge=200, le=599)] = 200
+    headers: dict[str, str] = Field(default_factory=dict)
+    #: ``json``: ``body`` is the decoded document; ``text``: ``body`` is the text.
+    encoding: Literal["json", "text"] = "json"
+    body: Any = None
+
+
+Answer = Annotated[EventStreamAnswer | ErrorAnswer | HttpAnswer, Field(discriminator="kind")]
+
+
+class Fault(_Strict):
+    """A failed attempt served before the interaction's answer.
+
+    ``where: "stream"`` delivers the error inside a 200 event stream (how Bedrock
+    reports throttling mid-response); ``where: "http"`` as an HTTP error status.
+    """
+
+    error: Annotated[str, Field(min_length=1)]
+    where: Literal["http", "stream"] = "http"
+    status: Annotated[int, Field(ge=400, le=599)] = 429
+    message: str = ""
+    latency_ms: Annotated[int, Field(ge=0)] = 0
+
+
+class Interaction(_Strict):
+    """One recorded request and how it was answered.
+
+    ``request`` is the operation's parameters as the executor sent them (JSON-valued
+    strings such as ``inputText`` decoded into objects). Identical requests are
+    answered in file order; each answer is used once.
+    """
+
+    service: Annotated[str, Field(min_length=1)]
+    operation: Annotated[str, Field(min_length=1)]
+    request: dict[str, Any]
+    faults: list[Fault] = Field(default_factory=list)
+    response: Answer
+    latency_ms: Annotated[int, Field(ge=0)] = 0
+
+
+class Clock(_Strict):
+    start: AwareDatetime
+
+
+#: Setup calls seed moto only: the boto3 client names of services moto serves, and
+#: the service ids botocore events (and so interactions) spell them with.
+SETUP_SERVICE_IDS = {
+    "cloudwatch": "cloudwatch",
+    "dynamodb": "dynamodb",
+    "logs": "cloudwatch-logs",
+    "xray": "xray",
+}
+
+
+class SetupCall(_Strict):
+    """An AWS call that seeds moto before an action-group scenario's events run
+    (``PutMetricData``, ``PutLogEvents``, ``PutTraceSegments``, ``PutItem``, ...).
+
+    ``client`` is the boto3 client name, ``operation`` the API name and ``params``
+    its keyword arguments as boto3 takes them (times as ISO 8601 strings). Setup is
+    the world the handler reads, not something it does: it is not in the result.
+    """
+
+    client: Literal["cloudwatch", "logs", "xray", "dynamodb"]
+    operation: Annotated[str, Field(pattern=r"^[A-Z][A-Za-z0-9]*$")]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+#: Optional scenario fields that belong to some kinds only (``ScenarioKind.fields``
+#: says which kind reads which); a kind's files are written without the others.
+KIND_FIELDS = frozenset({"kind", "action_group", "setup"})
+
+
+class Scenario(_Strict):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    #: What a scenario replays: a name in :data:`harness.kinds.KINDS` (the executor,
+    #: or one action group's Lambda).
+    kind: ScenarioKindName = DEFAULT_KIND
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=100)]
+    description: str
+    tags: list[str] = Field(default_factory=list)
+    clock: Clock
+    #: Environment for the handler, over the harness defaults (see README).
+    env: dict[str, str] = Field(default_factory=dict)
+    #: Delivered to the handler in order; more than one models redelivery.
+    events: Annotated[list[Any], Field(min_length=1)]
+    interactions: list[Interaction] = Field(default_factory=list)
+    #: ``action-group``: the group (``opx.action_groups.registry`` name) whose handler
+    #: each event is delivered to.
+    action_group: str | None = None
+    #: ``action-group``: calls seeding moto before the first event.
+    setup: list[SetupCall] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Scenario:
+        """Kind-specific rules live with the kind (:meth:`ScenarioKind.validate`)."""
+        kind = kind_named(self.kind)
+        foreign = sorted(
+            name
+            for name in KIND_FIELDS - kind.fields - {"kind"}
+            if getattr(self, name)
+            != type(self).model_fields[name].get_default(call_default_factory=True)
+        )
+        if foreign:
+            owners = sorted(k for k in KIND_NAMES if set(foreign) <= kind_named(k).fields)
+            raise ValueError(
+                f"{' and '.join(foreign)} belong to {', '.join(owners) or 'no'} scenarios"
+            )
+        kind.validate(self)
+        return self
+
+    def to_json(self) -> str:
+        """The file form: indented, sorted keys, trailing newline -- stable diffs."""
+        exclude = set(KIND_FIELDS - kind_named(self.kind).fields)
+        data = self.model_dump(mode="json", exclude_defaults=False, exclude=exclude)
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+__all__ = [
+    "KIND_FIELDS",
+    "SCHEMA_VERSION",
+    "SETUP_SERVICE_IDS",
+    "Answer",
+    "ChunkEvent",
+    "Clock",
+    "ErrorAnswer",
+    "EventStreamAnswer",
+    "ExceptionEvent",
+    "Fault",
+    "HttpAnswer",
+    "Interaction",
+    "Scenario",
+    "SetupCall",
+    "StreamError",
+    "StreamEvent",
+    "TraceEvent",
+]
