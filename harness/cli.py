@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     from harness.capture_cli import add_commands
 
     add_commands(commands)
+    from harness.specs.cli import add_command
+
+    add_command(commands)
     return parser
 
 
