@@ -224,7 +224,7 @@ def _script(spec: AgentSpec, where: str) -> AgentScript:
         output_tokens=spec.tokens[1],
         model_id=spec.model,
         latency_ms=spec.latency_ms,
-        faults=tuple(spec.faults),
+        faults=tuple(f for fault in spec.faults for f in fault.expanded()),
         error=spec.error,
     )
 
@@ -241,7 +241,7 @@ def _action_group_fields(spec: ActionGroupSpec) -> dict[str, Any]:
                 answer.service,
                 answer.operation,
                 response,
-                faults=tuple(answer.faults),
+                faults=tuple(f for fault in answer.faults for f in fault.expanded()),
                 latency_ms=answer.latency_ms,
             )
         )

@@ -32,6 +32,7 @@ __all__ = [
     "AwsAnswerSpec",
     "Event",
     "ExecutorSpec",
+    "FaultSpec",
     "IncidentSpec",
     "InvocationSpec",
     "Recommendation",
@@ -57,6 +58,17 @@ class _Spec(BaseModel):
     """Unknown keys are errors: a typo must not silently fall back to a default."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FaultSpec(Fault):
+    """A failed attempt (``harness.scenario.Fault``), served ``times`` times in a row:
+    "503 three times, then ..." reads as one entry."""
+
+    times: Annotated[int, Field(ge=1)] = 1
+
+    def expanded(self) -> list[Fault]:
+        fault = Fault.model_validate(self.model_dump(exclude={"times"}))
+        return [fault] * self.times
 
 
 class Recommendation(_Spec):
@@ -87,7 +99,7 @@ class AgentSpec(_Spec):
     tokens: tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]]
     latency_ms: Annotated[int, Field(ge=0)]
     model: str = DEFAULT_MODEL
-    faults: list[Fault] = Field(default_factory=list)
+    faults: list[FaultSpec] = Field(default_factory=list)
     error: ErrorAnswer | None = None
 
     @model_validator(mode="after")
@@ -180,7 +192,7 @@ class AwsAnswerSpec(_Spec):
     operation: str
     http: HttpAnswer | None = None
     error: ErrorAnswer | None = None
-    faults: list[Fault] = Field(default_factory=list)
+    faults: list[FaultSpec] = Field(default_factory=list)
     latency_ms: Annotated[int, Field(ge=0)] = 0
 
     @model_validator(mode="after")
