@@ -6,9 +6,10 @@ when a file is missing or differs -- CI runs it, so a prompt change shows up as 
 scenario and is re-authored and reviewed, never silently re-recorded.
 
 Exit codes (those of ``opx-harness``): 0 done or up to date; 1 ``--check``: a scenario
-file is missing or differs (each named, then a short diff); 2 a spec is unreadable or
-invalid (one line naming the file and field); 3 the handler and a spec disagree (it
-sent a request the spec scripts no answer for, or never asked for one it does).
+file is missing or differs (each named, then a short diff), or an internal error; 2 a
+spec is unreadable or invalid (one line naming the file and field); 3 the handler and a
+spec disagree (it sent a request the spec scripts no answer for, or never asked for one
+it does).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from harness.specs.compile import AuthoringFailed, SpecError, compile_spec, load
 
 __all__ = [
     "EXIT_DISAGREES",
+    "EXIT_INTERNAL",
     "EXIT_INVALID",
     "EXIT_STALE",
     "add_command",
@@ -37,6 +39,8 @@ __all__ = [
 ]
 
 EXIT_STALE = 1
+#: As ``opx-harness``: an unexpected error (a bug), one line.
+EXIT_INTERNAL = 1
 EXIT_INVALID = 2
 EXIT_DISAGREES = 3
 #: How messages name this command.
@@ -90,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         return _error(str(exc), EXIT_INVALID)
     except AuthoringFailed as exc:
         return _error(str(exc), EXIT_DISAGREES)
+    except Exception as exc:  # a bug, not the spec: one line all the same
+        return _error(f"internal error: {type(exc).__name__}: {exc}", EXIT_INTERNAL)
     elapsed = time.perf_counter() - started
     out = Path(args.out)
     if args.check:

@@ -123,14 +123,19 @@ def compile_spec(spec: Spec, path: str | Path = "<spec>") -> Scenario:
 
     ``path`` only names the spec in errors: :class:`SpecError` for a generator or a
     scenario field the spec got wrong, :class:`AuthoringFailed` when the handler and
-    the spec disagree."""
+    the spec disagree. Anything else the handler raises is a bug and propagates."""
     try:
         if isinstance(spec, ExecutorSpec):
-            return author("executor", _executor_fields(spec))
-        return author("action-group", _action_group_fields(spec))
-    except ValueError as exc:  # a generator's, or pydantic's for the drafted scenario
-        message = str(exc).splitlines()
-        raise SpecError(f"{path}: {' '.join(line.strip() for line in message)}") from None
+            kind, fields = "executor", _executor_fields(spec)
+        else:
+            kind, fields = "action-group", _action_group_fields(spec)
+    except ValueError as exc:  # a generator's, or an invocation the schema lacks
+        raise SpecError(f"{path}: {' '.join(str(exc).split())}") from None
+    try:
+        return author(kind, fields)
+    except ValidationError as exc:  # the drafted scenario: a field the spec got wrong
+        first = exc.errors()[0]
+        raise SpecError(f"{path}: scenario {json_path(first['loc'])}: {first['msg']}") from None
     except AuthoringFailed as exc:
         raise AuthoringFailed(f"{path}: {exc}") from None
 

@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from harness.scenario import ErrorAnswer, Fault, HttpAnswer, SetupCall
 
@@ -154,6 +162,8 @@ class ExecutorSpec(_Common):
     def _one_source(self) -> ExecutorSpec:
         if (self.incident is None) == (not self.events):
             raise ValueError("give either incident or events (exactly one)")
+        if self.incident is None and self.deliveries != 1:
+            raise ValueError("deliveries repeats incident; list verbatim events in events")
         return self
 
 
@@ -212,6 +222,17 @@ class ActionGroupSpec(_Common):
     answers: list[AwsAnswerSpec] = Field(default_factory=list)
     #: Invocations (``invoke: operationId``) or, anything else, events verbatim.
     events: Annotated[list[Event], Field(min_length=1)]
+
+    @field_validator("action_group")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        """Named here, not deep inside authoring: ``$.action_group`` in the error."""
+        from opx.action_groups.registry import ACTION_GROUPS
+
+        known = [group.name for group in ACTION_GROUPS]
+        if name not in known:
+            raise ValueError(f"unknown action group {name!r} (known: {', '.join(known)})")
+        return name
 
 
 #: Either kind; ``kind`` (default ``executor``) says which.

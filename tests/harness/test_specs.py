@@ -260,3 +260,19 @@ def test_executor_defaults_fill_the_envelope() -> None:
     assert spec.incident is not None and spec.incident.account == ACCOUNT
     assert spec.incident.region == "us-east-1" and spec.deliveries == 1
     assert spec.agents["knowledge-rag"].model == DEFAULT_MODEL
+
+
+def test_an_unknown_action_group_and_operation_are_named(tmp_path: Path) -> None:
+    def group(data: dict) -> None:
+        data["action_group"] = "xrays"
+
+    assert _bad(tmp_path, "ag-contract-errors", group).startswith(
+        "$.action_group: Value error, unknown action group 'xrays' (known: "
+    )
+
+    def operation(data: dict) -> None:
+        data["events"][0]["invoke"] = "getServiceGraphs"
+
+    assert _bad(tmp_path, "ag-contract-errors", operation) == (
+        "$.events[0].invoke: no operation getServiceGraphs in the schema"
+    )
