@@ -158,6 +158,18 @@ class ExecutorSpec(_Common):
     agent_ids: dict[str, tuple[str, str]] = Field(default_factory=dict)
     agents: dict[str, AgentSpec] = Field(default_factory=dict)
 
+    @field_validator("agents", "agent_ids")
+    @classmethod
+    def _known_agents(cls, scripts: dict[str, Any]) -> dict[str, Any]:
+        """A misspelt agent would script nothing and fail later as an unanswered
+        request; name it here instead."""
+        from opx.state import ALL_AGENTS
+
+        unknown = sorted(set(scripts) - set(ALL_AGENTS))
+        if unknown:
+            raise ValueError(f"unknown agent {unknown[0]!r} (known: {', '.join(ALL_AGENTS)})")
+        return scripts
+
     @model_validator(mode="after")
     def _one_source(self) -> ExecutorSpec:
         if (self.incident is None) == (not self.events):

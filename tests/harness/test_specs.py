@@ -144,6 +144,15 @@ def test_a_misspelt_field_is_named_not_defaulted(tmp_path: Path) -> None:
     )
 
 
+def test_a_misspelt_agent_is_named(tmp_path: Path) -> None:
+    def edit(data: dict) -> None:
+        data["agents"]["knowledge-rg"] = data["agents"].pop("knowledge-rag")
+
+    assert _bad(tmp_path, "redelivered-event", edit).startswith(
+        "$.agents: Value error, unknown agent 'knowledge-rg' (known: "
+    )
+
+
 def test_an_invocation_field_is_named(tmp_path: Path) -> None:
     def edit(data: dict) -> None:
         data["events"][0]["txt"] = data["events"][0].pop("text")
