@@ -1,8 +1,8 @@
 """``opx-harness`` (also ``python -m harness``): replay, judge, record and import scenarios.
 
 :mod:`.main` assembles the commands each module adds: :mod:`.scenarios` (replay,
-list, schema), :mod:`.gate`, :mod:`.capture` (record, import); :mod:`.output`
-holds the exit codes and output helpers they share.
+list, schema), :mod:`.gate`, :mod:`.capture` (record, import), :mod:`.author`
+(scenario specs); :mod:`.output` holds the exit codes and output helpers they share.
 """
 
 from harness.cli.main import main

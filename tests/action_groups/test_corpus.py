@@ -1,4 +1,4 @@
-"""The action-group scenarios: reproducible from ``tools/build_action_group_corpus.py``,
+"""The action-group scenarios: reproducible from their specs (``specs/ag-*.yaml``),
 realistic, covering every operation and the error paths, and each doing -- under a
 real replay -- what its description promises (so re-approving a snapshot cannot
 quietly turn "the query timed out and was stopped" into something else).
@@ -7,7 +7,6 @@ quietly turn "the query timed out and was stopped" into something else).
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import re
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from harness.cli.author import main as author_main
 from harness.kinds.action_group import ActionGroupResult
 from harness.replayer import replay
 from harness.scenario import Scenario, discover, load_scenario
@@ -24,7 +24,7 @@ from tests.action_groups.support import actions
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
-TOOL = ROOT / "tools" / "build_action_group_corpus.py"
+SPECS = ROOT / "specs"
 PATHS = discover(SCENARIOS)
 NAMES = [p.stem for p in PATHS if load_scenario(p).kind == "action-group"]
 ACCOUNT = "123456789012"
@@ -62,13 +62,10 @@ def _answers(name: str) -> list[tuple[int | str, dict[str, Any]]]:
     return out
 
 
-def test_build_tool_check_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    """The committed files are byte for byte what the tool writes."""
-    spec = importlib.util.spec_from_file_location("build_action_group_corpus", TOOL)
-    assert spec is not None and spec.loader is not None
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    assert tool.main(["--check"]) == 0
+def test_author_check_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    """The committed files are byte for byte what ``opx-harness author`` writes."""
+    specs = [str(SPECS / f"{name}.yaml") for name in NAMES]
+    assert author_main(["--check", "--out", str(SCENARIOS), *specs]) == 0
     assert f"{len(NAMES)} scenario files up to date" in capsys.readouterr().out
 
 

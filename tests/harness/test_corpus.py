@@ -1,4 +1,5 @@
-"""The bundled corpus: complete, reproducible from ``tools/build_corpus.py``, realistic,
+"""The bundled corpus: complete, reproducible from its specs (``specs/<name>.yaml``,
+``opx-harness author``), realistic,
 and each scenario doing -- under a real replay -- what its name and description promise.
 
 Snapshots pin every byte of a replay; these tests pin the *intent* of each scenario, so
@@ -9,7 +10,6 @@ something else.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import re
 import subprocess
@@ -17,11 +17,11 @@ import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from harness.cli import author as author_cli
 from harness.replayer import ReplayResult, replay
 from harness.scenario import (
     EventStreamAnswer,
@@ -36,7 +36,7 @@ from opx.state import ALL_AGENTS, PARALLEL_AGENTS, STRATEGY_AGENT
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
-TOOL = ROOT / "tools" / "build_corpus.py"
+SPECS = ROOT / "specs"
 #: The executor corpus (action-group scenarios have their own: tests/action_groups).
 NAMES = [path.stem for path in discover(SCENARIOS) if load_scenario(path).kind == "executor"]
 ACCOUNT = "123456789012"
@@ -48,14 +48,8 @@ TRUNCATED = {("all-agents-failing", "risk-blast-radius")}
 UNPRICED_OK = {"unpriced-model"}
 
 
-@functools.cache
-def _tool() -> ModuleType:
-    """``tools/build_corpus.py`` (a script, not a package) loaded in this process."""
-    spec = importlib.util.spec_from_file_location("build_corpus", TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _specs(*names: str) -> list[Path]:
+    return [SPECS / f"{name}.yaml" for name in names]
 
 
 @functools.cache
@@ -109,11 +103,21 @@ def test_clock_starts_are_distinct() -> None:
     assert len(set(starts)) == len(starts)
 
 
-def test_build_corpus_check_passes() -> None:
-    """The committed files are byte for byte what the script writes (in a fresh process,
-    so this also proves the script is deterministic across runs)."""
+def test_author_check_passes() -> None:
+    """The committed files are byte for byte what ``opx-harness author`` writes from the
+    specs (in a fresh process, so this also proves authoring is deterministic across
+    runs)."""
     run = subprocess.run(
-        [sys.executable, str(TOOL), "--check"],
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "author",
+            "--check",
+            "--out",
+            str(SCENARIOS),
+            *map(str, _specs(*NAMES)),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -125,25 +129,26 @@ def test_build_corpus_check_passes() -> None:
 
 
 def test_check_names_an_edited_and_a_missing_file(tmp_path: Path) -> None:
-    tool = _tool()
-    rendered = tool.render(["invalid-event", "redelivered-event"])
+    rendered = author_cli.render(_specs("invalid-event", "redelivered-event"))
     edited = _scenario("invalid-event").model_copy(update={"description": "hand edit"})
     (tmp_path / "invalid-event.json").write_text(edited.to_json(), encoding="utf-8")
-    assert tool.stale(rendered, tmp_path) == [
-        f"{tmp_path / 'invalid-event.json'}: differs from what tools/build_corpus.py writes",
+    assert author_cli.stale(rendered, tmp_path) == [
+        f"{tmp_path / 'invalid-event.json'}: differs from what opx-harness author writes",
         f"{tmp_path / 'redelivered-event.json'}: missing",
     ]
-    assert '-  "description": "hand edit",' in tool.first_diff(rendered, tmp_path)
+    text = rendered["invalid-event.json"]
+    assert '-  "description": "hand edit",' in author_cli.short_diff(
+        tmp_path / "invalid-event.json", text
+    )
 
 
-def test_build_corpus_writes_only_changed_files(tmp_path: Path) -> None:
-    tool = _tool()
-    rendered = tool.render(["invalid-event"])
+def test_author_writes_only_changed_files(tmp_path: Path) -> None:
+    rendered = author_cli.render(_specs("invalid-event"))
     assert rendered["invalid-event.json"] == (SCENARIOS / "invalid-event.json").read_text()
     (tmp_path / "recorded-elsewhere.json").write_text("{}\n", encoding="utf-8")
-    assert tool.write(rendered, tmp_path) == ["invalid-event.json"]
-    assert tool.write(rendered, tmp_path) == []  # unchanged files are not rewritten
-    assert tool.stale(rendered, tmp_path) == []
+    assert author_cli.write(rendered, tmp_path) == ["invalid-event.json"]
+    assert author_cli.write(rendered, tmp_path) == []  # unchanged files are not rewritten
+    assert author_cli.stale(rendered, tmp_path) == []
     assert (tmp_path / "recorded-elsewhere.json").read_text() == "{}\n"  # never deleted
 
 

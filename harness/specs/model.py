@@ -1,0 +1,251 @@
+"""The scenario spec: what a reviewer decides about a hand-authored scenario.
+
+A spec is one small YAML file (``specs/<name>.yaml``). It holds only decisions -- the
+incident, what each agent answers (tokens, model, latency, faults), or for an action
+group the invocations, the seeded data and AWS's recorded answers -- while the
+defaults here fill in everything that is the same in every scenario (the event
+envelope, account, region, the agents' disclaimer, the default model). The requests
+are not in the spec at all: :mod:`harness.specs.compile` records them by running the
+real handler, so they are exactly what the code sends.
+
+Values computed rather than decided (a 4,200-line log, metric series, a service
+graph) are written as ``{generate: NAME, ...arguments}`` anywhere in free-form data
+and expanded by :mod:`harness.specs.generators`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from harness.scenario import ErrorAnswer, Fault, HttpAnswer, SetupCall
+
+__all__ = [
+    "ACCOUNT",
+    "DEFAULT_MODEL",
+    "DISCLAIMER",
+    "REGION",
+    "ActionGroupSpec",
+    "AgentSpec",
+    "AnswerSpec",
+    "AwsAnswerSpec",
+    "Event",
+    "ExecutorSpec",
+    "FaultSpec",
+    "IncidentSpec",
+    "InvocationSpec",
+    "Recommendation",
+    "Spec",
+]
+
+#: The account and region every authored event and ARN is in (the README's examples).
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+#: The model an agent runs unless its spec names another.
+DEFAULT_MODEL = "anthropic.claude-3-5-sonnet-20241022-v2:0"
+#: What every authored agent answer says about itself, unless the spec overrides it.
+DISCLAIMER = "Machine-generated advisory analysis; a human must verify it before acting."
+
+Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=100)]
+#: ISO 8601 with an offset, as a string: YAML would turn an unquoted one into a datetime.
+Timestamp = Annotated[
+    str, Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+]
+
+
+class _Spec(BaseModel):
+    """Unknown keys are errors: a typo must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FaultSpec(Fault):
+    """A failed attempt (``harness.scenario.Fault``), served ``times`` times in a row:
+    "503 three times, then ..." reads as one entry."""
+
+    times: Annotated[int, Field(ge=1)] = 1
+
+    def expanded(self) -> list[Fault]:
+        fault = Fault.model_validate(self.model_dump(exclude={"times"}))
+        return [fault] * self.times
+
+
+class Recommendation(_Spec):
+    type: Annotated[str, Field(min_length=1)]
+    description: str
+    confidence: float
+
+
+class AnswerSpec(_Spec):
+    """An agent output meeting the agent contract (``harness.authoring.agent_output``);
+    ``evidence`` adds keys to ``findings`` after the recommendations."""
+
+    hypothesis: str
+    recommendations: list[Recommendation]
+    confidence: float
+    status: str = "SUCCESS"
+    citations: list[str] = Field(default_factory=list)
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    disclaimer: str = DISCLAIMER
+
+
+class AgentSpec(_Spec):
+    """What one agent answers: a contract ``answer``, a raw ``output`` (text, to script
+    malformed completions, or any object), or nothing and a permanent ``error``."""
+
+    answer: AnswerSpec | None = None
+    output: str | dict[str, Any] | None = None
+    tokens: tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]]
+    latency_ms: Annotated[int, Field(ge=0)]
+    model: str = DEFAULT_MODEL
+    faults: list[FaultSpec] = Field(default_factory=list)
+    error: ErrorAnswer | None = None
+
+    @model_validator(mode="after")
+    def _one_output(self) -> AgentSpec:
+        if self.answer is not None and self.output is not None:
+            raise ValueError("give either answer or output, not both")
+        return self
+
+
+class IncidentSpec(_Spec):
+    """An ``opx.incident`` / ``IncidentCreated`` event as EventBridge delivers it;
+    ``signals`` and ``evidence`` are the event's ``signals`` / ``evidence_bundle``."""
+
+    event_id: Annotated[str, Field(min_length=1)]
+    time: Timestamp
+    incident_id: str
+    service: str
+    severity: str
+    title: str
+    signals: list[dict[str, Any]]
+    evidence: dict[str, Any]
+    budget_usd: str | None = None
+    resources: list[str] = Field(default_factory=list)
+    account: str = ACCOUNT
+    region: str = REGION
+
+
+class _Common(_Spec):
+    name: Name
+    description: str
+    tags: list[str] = Field(default_factory=list)
+    #: The frozen clock's start.
+    start: Timestamp
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+class ExecutorSpec(_Common):
+    """An executor scenario: the event(s) and what each agent answers."""
+
+    kind: Literal["executor"] = "executor"
+    #: The incident event, delivered ``deliveries`` times (2 models a redelivery) ...
+    incident: IncidentSpec | None = None
+    deliveries: Annotated[int, Field(ge=1)] = 1
+    #: ... or the events verbatim (another source, a broken producer).
+    events: list[Any] = Field(default_factory=list)
+    #: Production-style agent ids: ``agent: [agent id, alias id]`` becomes the
+    #: ``OPX_AGENT_<AGENT>_ID`` / ``_ALIAS_ID`` environment overrides.
+    agent_ids: dict[str, tuple[str, str]] = Field(default_factory=dict)
+    agents: dict[str, AgentSpec] = Field(default_factory=dict)
+
+    @field_validator("agents", "agent_ids")
+    @classmethod
+    def _known_agents(cls, scripts: dict[str, Any]) -> dict[str, Any]:
+        """A misspelt agent would script nothing and fail later as an unanswered
+        request; name it here instead."""
+        from opx.state import ALL_AGENTS
+
+        unknown = sorted(set(scripts) - set(ALL_AGENTS))
+        if unknown:
+            raise ValueError(f"unknown agent {unknown[0]!r} (known: {', '.join(ALL_AGENTS)})")
+        return scripts
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ExecutorSpec:
+        if (self.incident is None) == (not self.events):
+            raise ValueError("give either incident or events (exactly one)")
+        if self.incident is None and self.deliveries != 1:
+            raise ValueError("deliveries repeats incident; list verbatim events in events")
+        return self
+
+
+class InvocationSpec(_Spec):
+    """A Bedrock action-group invocation of the spec's group (built by
+    ``harness.action_group_authoring.invocation_event``); ``drop`` removes keys and
+    ``set`` replaces or adds keys afterwards, to script broken events."""
+
+    invoke: Annotated[str, Field(min_length=1, description="the schema's operationId")]
+    incident: str
+    text: str
+    params: dict[str, str] = Field(default_factory=dict)
+    drop: list[str] = Field(default_factory=list)
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
+def _event_tag(value: Any) -> str:
+    """A mapping with ``invoke`` is an invocation (validated strictly); anything else
+    is an event delivered verbatim (a broken event, a string)."""
+    if isinstance(value, InvocationSpec) or (isinstance(value, dict) and "invoke" in value):
+        return "invocation"
+    return "verbatim"
+
+
+Event = Annotated[
+    Annotated[InvocationSpec, Tag("invocation")] | Annotated[Any, Tag("verbatim")],
+    Discriminator(_event_tag),
+]
+
+
+class AwsAnswerSpec(_Spec):
+    """One recorded AWS answer, ``http`` (AWS's real response shape) or ``error``;
+    its request is recorded from the handler."""
+
+    service: str
+    operation: str
+    http: HttpAnswer | None = None
+    error: ErrorAnswer | None = None
+    faults: list[FaultSpec] = Field(default_factory=list)
+    latency_ms: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> AwsAnswerSpec:
+        if (self.error is None) == (self.http is None):
+            raise ValueError("give either http or error (exactly one)")
+        return self
+
+
+class ActionGroupSpec(_Common):
+    """An action-group scenario: invocations of one group, the data moto is seeded with
+    (``setup``), and the recorded answers of the reads moto does not serve."""
+
+    kind: Literal["action-group"]
+    action_group: str
+    setup: list[SetupCall] = Field(default_factory=list)
+    answers: list[AwsAnswerSpec] = Field(default_factory=list)
+    #: Invocations (``invoke: operationId``) or, anything else, events verbatim.
+    events: Annotated[list[Event], Field(min_length=1)]
+
+    @field_validator("action_group")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        """Named here, not deep inside authoring: ``$.action_group`` in the error."""
+        from opx.action_groups.registry import ACTION_GROUPS
+
+        known = [group.name for group in ACTION_GROUPS]
+        if name not in known:
+            raise ValueError(f"unknown action group {name!r} (known: {', '.join(known)})")
+        return name
+
+
+#: Either kind; ``kind`` (default ``executor``) says which.
+Spec = ExecutorSpec | ActionGroupSpec
