@@ -20,7 +20,7 @@ import boto3
 from moto import mock_aws
 
 from harness.capture.recorder import Exchange, Recorder
-from harness.replayer import LambdaContext, captured_output, read_checkpoints
+from harness.replayer import LambdaContext, captured_output, moto_lock, read_checkpoints
 
 #: The embedded table's name (any name works; this one says where it came from).
 EMBEDDED_TABLE = "opx-langgraph-checkpoints-record"
@@ -60,6 +60,7 @@ def run_live(
         with _checkpoint_backend(embedded=checkpoint_table is None), captured_output():
             session = boto3.Session(profile_name=profile, region_name=region)
             session.events.register_first("before-send", recorder.before_send)
+            moto_lock.serialize(session.events)
             previous, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, session
             try:
                 if checkpoint_table is None:

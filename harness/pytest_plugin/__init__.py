@@ -324,13 +324,14 @@ def aws() -> Iterator[AwsEnvironment]:
     import boto3
     from moto import mock_aws
 
-    from harness.replayer import BASE_ENV, CHECKPOINT_TABLE, environment, no_network
+    from harness.replayer import BASE_ENV, CHECKPOINT_TABLE, environment, moto_lock, no_network
     from opx.checkpointing import create_table
     from opx.lambda_handler import cold_start
 
     previous = boto3.DEFAULT_SESSION
     with environment({}), mock_aws(), no_network():
         session = boto3.Session()
+        moto_lock.serialize(session.events)
         boto3.DEFAULT_SESSION = session
         try:
             create_table(session.client("dynamodb"), CHECKPOINT_TABLE)

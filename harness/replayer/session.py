@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from harness.replayer import moto_lock
 from harness.wire import TransportLayer
 
 #: The executor's powertools logger, whose handler writes to a stream of its own.
@@ -62,6 +63,8 @@ class ReplaySession(boto3.Session):
         super().__init__()
         self.active: TransportLayer | None = None
         self.events.register_first("before-send", self._dispatch)
+        # After the dispatcher: moto serves what the transport lets through, one at a time.
+        moto_lock.serialize(self.events)
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
 
