@@ -109,6 +109,7 @@ def author_action_group(spec: ActionGroupSpec) -> Scenario:
             faults=list(answer.faults),
             response=answer.response,
             latency_ms=answer.latency_ms,
+            provenance="authored",
         )
         return bound[slot]
 

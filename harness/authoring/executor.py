@@ -53,6 +53,7 @@ class AgentScript:
             faults=list(self.faults),
             response=self.error or self._stream(),
             latency_ms=self.latency_ms,
+            provenance="authored",
         )
 
     def _stream(self) -> EventStreamAnswer:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.replayer import Replayer
-from harness.scenario import Answer, Interaction, Scenario
+from harness.scenario import Answer, Fault, Interaction, Provenance, Scenario
 from harness.wire import (
     INVOKE_AGENT,
     ScriptedAnswers,
@@ -46,6 +46,22 @@ class RecordedAnswer:
     request: dict[str, Any]
     answer: Answer
     latency_ms: int = 0
+    #: Failed attempts served before the answer (an authored throttle survives a refresh).
+    faults: tuple[Fault, ...] = ()
+    provenance: Provenance = "recorded"
+
+    @classmethod
+    def of(cls, interaction: Interaction, provenance: Provenance | None = None) -> RecordedAnswer:
+        """An interaction's answer, to be re-bound (``provenance`` overrides its own)."""
+        return cls(
+            interaction.service,
+            interaction.operation,
+            interaction.request,
+            interaction.response,
+            interaction.latency_ms,
+            tuple(interaction.faults),
+            provenance or interaction.provenance,
+        )
 
     @property
     def key(self) -> str:
@@ -78,8 +94,10 @@ class Rebinding:
             service=request.service,
             operation=request.operation,
             request=request.params,
+            faults=list(item.faults),
             response=item.answer,
             latency_ms=item.latency_ms,
+            provenance=item.provenance,
         )
 
     def unused(self) -> list[str]:

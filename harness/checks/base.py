@@ -37,6 +37,8 @@ class CheckContext:
     replayed: str
     #: Replays the repeat check compares, the first included.
     repeat: int = DEFAULT_REPEAT
+    #: Show every diff line (digest-only hunks unfolded, nothing clipped).
+    full_diff: bool = False
 
 
 class Check(ABC):

@@ -75,8 +75,6 @@ class CrashPoint:
         return self.checkpoint - 1 if self.kind == "after" else self.checkpoint
 
 
-@dataclass
-
 # --------------------------------------------------------------------------- transport
 
 

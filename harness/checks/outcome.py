@@ -16,6 +16,9 @@ class Status(StrEnum):
     PASSED = "pass"
     #: The result differs from what was approved, or is wrong (exit 1).
     DRIFT = "drift"
+    #: The recordings answer another prompt or agent version: refresh them, then
+    #: review what the change does (exit 1).
+    STALE = "stale"
     #: Two runs of one input differ (exit 2).
     NONDETERMINISTIC = "nondeterministic"
     #: The check could not be judged: invalid scenario, unrecorded call, a crash (exit 3).
@@ -34,7 +37,9 @@ class Status(StrEnum):
 
 
 #: Statuses that fail a check.
-FAILED = frozenset({Status.DRIFT, Status.NONDETERMINISTIC, Status.ERROR, Status.MISSING})
+FAILED = frozenset(
+    {Status.DRIFT, Status.STALE, Status.NONDETERMINISTIC, Status.ERROR, Status.MISSING}
+)
 
 
 @dataclass(frozen=True)

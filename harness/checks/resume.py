@@ -41,6 +41,7 @@ from harness.wire import TransportLayer, agent_of
 _ENV_FLAG = "USE_DYNAMODB_CHECKPOINTING"
 
 
+@dataclass
 class ResumeCase:
     """One crash point's outcome; ``problems`` empty means it resumed exactly."""
 

@@ -58,6 +58,11 @@ def add_commands(commands: Any) -> None:
     gate.add_argument("--report", metavar="FILE.md", help="write a Markdown summary")
     gate.add_argument("--json", metavar="FILE", help="write a JSON report")
     gate.add_argument(
+        "--full-diff",
+        action="store_true",
+        help="show every diff line: hunks changing only digests are folded by default",
+    )
+    gate.add_argument(
         "--update",
         action="store_true",
         help="re-approve drifted or missing snapshots and delete orphaned ones -- never "
@@ -135,6 +140,7 @@ def _gate_config(args: argparse.Namespace) -> GateConfig:
         jobs=jobs,
         shard=shard,
         update=args.update,
+        full_diff=args.full_diff,
     )
 
 

@@ -38,10 +38,16 @@ class Task:
     repeat: int
     #: Return the first replay's canonical JSON (for ``--update`` and batched checks).
     keep_replay: bool = False
+    full_diff: bool = False
 
 
 class Unjudged(Exception):
     """The scenario cannot be replayed at all; ``args`` = (one line, detail)."""
+
+
+class Unanswered(Exception):
+    """The recordings cannot answer the replay for a reason with a name (stale
+    recordings, drift in what agents are shown); ``args`` = (the outcome,)."""
 
 
 def judge(task: Task) -> Verdict:
@@ -53,9 +59,11 @@ def judge(task: Task) -> Verdict:
     verdict = Verdict(name, str(task.scenario), str(task.snapshot), {})
     try:
         scenario = load(task.scenario)
-        first = first_replay(scenario)
+        first = first_replay(scenario, task)
     except Unjudged as exc:
-        verdict.outcomes = unjudged(task.checks, *exc.args)
+        verdict.outcomes = unjudged(task.checks, Outcome(Status.ERROR, *exc.args))
+    except Unanswered as exc:
+        verdict.outcomes = unjudged(task.checks, exc.args[0])
     else:
         replayed = first.to_canonical_json()
         replay_seconds = time.perf_counter() - started
@@ -92,13 +100,17 @@ def load(path: Path) -> Scenario:
     return scenario
 
 
-def first_replay(scenario: Scenario) -> ReplayResult:
+def first_replay(scenario: Scenario, task: Task) -> ReplayResult:
+    from harness.gate.mismatch import unmatched_outcome
     from harness.replayer import replay
     from harness.wire import UnmatchedRequestError
 
     try:
         return replay(scenario)
     except UnmatchedRequestError as exc:
+        named = unmatched_outcome(scenario.name, exc.replay_errors, task.scenario, task.snapshot)
+        if named is not None:
+            raise Unanswered(named) from None
         raise Unjudged(
             f"unrecorded call: {exc} (re-record or re-author the scenario if the change is "
             "intended)",
@@ -108,13 +120,11 @@ def first_replay(scenario: Scenario) -> ReplayResult:
         raise Unjudged(f"the replay raised {one_line(exc)}", "") from None
 
 
-def unjudged(checks: tuple[str, ...], summary: str, detail: str) -> dict[str, Outcome]:
+def unjudged(checks: tuple[str, ...], reason: Outcome) -> dict[str, Outcome]:
     """The first selected check carries the reason; the others say they were not run."""
     ordered = [c for c in CHECK_NAMES if c in checks]
     skipped = Outcome(Status.NOT_RUN, "not judged: the scenario could not be replayed")
-    return {
-        c: Outcome(Status.ERROR, summary, detail) if c == ordered[0] else skipped for c in ordered
-    }
+    return {c: reason if c == ordered[0] else skipped for c in ordered}
 
 
 def run_check(name: str, context: CheckContext) -> Outcome:
@@ -150,4 +160,13 @@ def report_body(exc: UnmatchedRequestError) -> str:
     return clip(body if head == str(exc) else exc.report())
 
 
-__all__ = ["Task", "Unjudged", "first_replay", "judge", "load", "one_line", "run_check"]
+__all__ = [
+    "Task",
+    "Unanswered",
+    "Unjudged",
+    "first_replay",
+    "judge",
+    "load",
+    "one_line",
+    "run_check",
+]

@@ -8,20 +8,23 @@ verdict whichever format their tool shows, without rerunning anything.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+from harness.gate.mismatch import refresh_command
 from harness.gate.verdict import (
     CHECK_NAMES,
-    VERDICT_WORDS,
     GateResult,
     Orphan,
     Outcome,
     Status,
     Verdict,
 )
+from harness.impact import BehaviourChange, Row, markdown_table, no_result, rows_of, text_table
 
 JSON_SCHEMA = "opx-harness/gate-report/1"
 #: Failure details a Markdown summary shows in full (GitHub caps a step summary at 1 MiB).
@@ -29,6 +32,7 @@ MARKDOWN_DETAILS = 20
 _EMOJI = {
     Status.PASSED: "✅",
     Status.DRIFT: "❌",
+    Status.STALE: "🔄",
     Status.NONDETERMINISTIC: "⚠️",
     Status.ERROR: "⛔",
     Status.MISSING: "⛔",
@@ -58,6 +62,38 @@ def failures(result: GateResult) -> Iterator[tuple[str, str, Outcome]]:
             yield orphan.name, "snapshot", orphan.outcome
 
 
+def rollup(result: GateResult) -> list[Row]:
+    """The behaviour roll-up of every scenario whose snapshot check did not pass:
+    drift with its behaviour old -> new, or why there is no new result (stale)."""
+    rows: list[Row] = []
+    changes: list[BehaviourChange] = []
+    for verdict in result.verdicts:
+        snapshot = verdict.outcomes.get("snapshot")
+        if snapshot is None or not snapshot.failed:
+            continue
+        data = snapshot.details.get("behaviour")
+        if isinstance(data, dict):
+            changes.append(
+                BehaviourChange(data["scenario"], data["old"], data["new"], data["changed"])
+            )
+        elif snapshot.status is Status.STALE:
+            rows.append(no_result(verdict.name, "stale: refresh"))
+        elif snapshot.status is Status.DRIFT:
+            rows.append(no_result(verdict.name, "agents shown another context: refresh"))
+        else:
+            rows.append(no_result(verdict.name, f"{snapshot.status}: not replayed"))
+    return rows_of(changes) + rows
+
+
+def refresh_hint(result: GateResult) -> str | None:
+    """The one command that refreshes every stale scenario, when any is stale."""
+    if not result.stale:
+        return None
+    first = next(v for v in result.verdicts if v.name in result.stale)
+    command = refresh_command(None, Path(first.scenario_path), Path(first.snapshot_path))
+    return f"{len(result.stale)} scenario(s) have stale recordings: refresh them with `{command}`"
+
+
 def headline(result: GateResult) -> str:
     """One line: the verdict, what was judged and the exit code."""
     counts = ", ".join(f"{n} {status}" for status, n in result.counts().items()) or "nothing"
@@ -65,7 +101,7 @@ def headline(result: GateResult) -> str:
     return (
         f"gate: {len(result.verdicts)} of {result.total_scenarios} scenarios "
         f"(shard {result.config.shard}), checks {','.join(checks_of(result))}: {counts} "
-        f"in {result.seconds:.1f}s -> exit {code} ({VERDICT_WORDS[code]})"
+        f"in {result.seconds:.1f}s -> exit {code} ({result.verdict_words})"
     )
 
 
@@ -86,6 +122,9 @@ def text(result: GateResult) -> str:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
+    behaviour = rollup(result)
+    if behaviour:
+        lines += ["", "BEHAVIOUR (approved -> this replay)", *text_table(behaviour)]
     found = list(failures(result))
     if found:
         lines += ["", f"FAILURES ({len(found)})"]
@@ -95,7 +134,8 @@ def text(result: GateResult) -> str:
                 lines.append(outcome.detail)
     if result.changed:
         lines += ["", "snapshots changed by --update:", *(f"  {path}" for path in result.changed)]
-    lines += ["", headline(result)]
+    hint = refresh_hint(result)
+    lines += ["", *([hint] if hint else []), headline(result)]
     return "\n".join(lines) + "\n"
 
 
@@ -117,7 +157,7 @@ def markdown(result: GateResult) -> str:
     checks = checks_of(result)
     config = result.config
     lines = [
-        f"## {_VERDICT_EMOJI[code]} opx-harness gate: {VERDICT_WORDS[code]} (exit {code})",
+        f"## {_VERDICT_EMOJI[code]} opx-harness gate: {result.verdict_words} (exit {code})",
         "",
         f"{len(result.verdicts)} of {result.total_scenarios} scenarios (shard {config.shard}) · "
         f"checks: {', '.join(checks)} · repeat: {config.repeat} replays · "
@@ -132,6 +172,12 @@ def markdown(result: GateResult) -> str:
     for orphan in result.orphans:
         cells = [_md_cell(orphan.outcome) if c == "snapshot" else "" for c in checks]
         lines.append(f"| `{orphan.name}` (orphaned snapshot) | " + " | ".join(cells) + " |")
+    behaviour = rollup(result)
+    if behaviour:
+        lines[4:4] = ["### Behaviour (approved → this replay)", "", *markdown_table(behaviour), ""]
+    hint = refresh_hint(result)
+    if hint:
+        lines[2:2] = [_md_escape(hint), ""]
     found = list(failures(result))
     if found:
         lines += ["", f"### Failures ({len(found)})", ""]
@@ -209,7 +255,7 @@ def junit(result: GateResult) -> str:
 
 
 def _junit_tag(status: Status) -> str | None:
-    if status in (Status.DRIFT, Status.NONDETERMINISTIC):
+    if status in (Status.DRIFT, Status.STALE, Status.NONDETERMINISTIC):
         return "failure"
     if status in (Status.ERROR, Status.MISSING):
         return "error"
@@ -228,7 +274,7 @@ def to_json(result: GateResult) -> str:
     data: dict[str, Any] = {
         "schema": JSON_SCHEMA,
         "exit_code": code,
-        "verdict": VERDICT_WORDS[code],
+        "verdict": result.verdict_words,
         "config": {
             "scenarios": str(config.scenarios),
             "snapshots": str(config.snapshots),
@@ -247,6 +293,8 @@ def to_json(result: GateResult) -> str:
             {"name": o.name, "path": o.path, **_outcome_json(o.outcome)} for o in result.orphans
         ],
         "changed": result.changed,
+        "behaviour": [dataclasses.asdict(row) for row in rollup(result)],
+        "stale": result.stale,
     }
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -269,6 +317,7 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
         "detail": outcome.detail,
         "path": outcome.path,
         "seconds": round(outcome.seconds, 3),
+        **({"details": outcome.details} if outcome.details else {}),
     }
 
 
@@ -279,6 +328,8 @@ __all__ = [
     "headline",
     "junit",
     "markdown",
+    "refresh_hint",
+    "rollup",
     "text",
     "to_json",
 ]

@@ -65,6 +65,7 @@ def run_gate(config: GateConfig, listener: Listener | None = None) -> GateResult
             checks,
             config.repeat,
             keep_replay=config.update or bool(batched),
+            full_diff=config.full_diff,
         )
         for name in config.shard.select(paths)
     ]

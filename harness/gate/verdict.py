@@ -11,7 +11,10 @@ approved) from "nothing was proven" (fix the input):
 
 * 0 -- every check passed (with ``--update``: snapshots re-approved);
 * 1 -- behaviour drift: a replay differs from its approved snapshot, or its bill
-  from the exact recomputation (cost);
+  from the exact recomputation (cost), or what the executor shows an agent changed;
+  or stale recordings: a prompt, model or agent change means the recorded answers
+  were given to something else -- refresh them (``opx-harness refresh``) and review
+  the impact before approving;
 * 2 -- nondeterminism: two runs of one input differed (repeat, process, order, resume,
   or cost across runs);
 * 3 -- the gate could not judge: invalid scenario or option, unrecorded call,
@@ -39,6 +42,7 @@ EXIT_INTERNAL = 4
 
 EXIT_CODES: dict[Status, int] = {
     Status.DRIFT: EXIT_DRIFT,
+    Status.STALE: EXIT_DRIFT,
     Status.NONDETERMINISTIC: EXIT_NONDETERMINISM,
     Status.ERROR: EXIT_UNJUDGED,
     Status.MISSING: EXIT_UNJUDGED,
@@ -91,6 +95,8 @@ class GateConfig:
     jobs: int = 1
     shard: Shard = WHOLE
     update: bool = False
+    #: Show digest-only diff hunks and every line of every report.
+    full_diff: bool = False
 
 
 @dataclass
@@ -107,6 +113,22 @@ class GateResult:
         codes = [v.exit_code for v in self.verdicts]
         codes += [EXIT_CODES.get(o.outcome.status, EXIT_PASS) for o in self.orphans]
         return max(codes, default=EXIT_PASS)
+
+    @property
+    def stale(self) -> list[str]:
+        """Scenarios whose recordings a prompt or agent change made stale, sorted."""
+        return sorted(
+            v.name
+            for v in self.verdicts
+            if any(o.status is Status.STALE for o in v.outcomes.values())
+        )
+
+    @property
+    def verdict_words(self) -> str:
+        code = self.exit_code
+        if code == EXIT_DRIFT and self.stale:
+            return "stale recordings: refresh, then review"
+        return VERDICT_WORDS[code]
 
     @property
     def changed(self) -> list[str]:

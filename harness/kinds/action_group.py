@@ -211,6 +211,13 @@ class ActionGroupKind(ScenarioKind):
             ("clock", f"{result['clock']['start']} -> {result['clock']['end']}"),
         ]
 
+    def behaviour(self, result: dict[str, Any]) -> dict[str, str]:
+        answers = [r.get("response", {}) for r in result["responses"] if isinstance(r, dict)]
+        return {
+            "answers": ", ".join(f"{_route(a)} {_answer_status(a)}" for a in answers) or "-",
+            "aws calls": str(len(result.get("aws_calls", []))),
+        }
+
     def author(self, spec: ActionGroupSpec) -> Scenario:
         from harness.authoring.action_group import author_action_group
 

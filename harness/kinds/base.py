@@ -72,6 +72,12 @@ class ScenarioKind(ABC):
         """Rows ``(label, value)`` that tell a person what a canonical result says."""
 
     @abstractmethod
+    def behaviour(self, result: dict[str, Any]) -> dict[str, str]:
+        """What a reviewer of a change asks first about a canonical result -- for the
+        executor: status, top action, agreement, confidence, cost -- label to value.
+        Compared old -> new by the gate's roll-up and the impact report."""
+
+    @abstractmethod
     def author(self, spec: Any) -> Scenario:
         """Record a scenario from an author's spec by running the code under replay."""
 

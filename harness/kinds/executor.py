@@ -141,6 +141,24 @@ class ExecutorKind(ScenarioKind):
             ("clock", f"{result['clock']['start']} -> {result['clock']['end']}"),
         ]
 
+    def behaviour(self, result: dict[str, Any]) -> dict[str, str]:
+        responses: list[dict[str, Any]] = result.get("responses", [])
+        bodies = [r.get("body") if isinstance(r.get("body"), dict) else {} for r in responses]
+        final = next((b for b in reversed(bodies) if "status" in b or "error" in b), {})
+        consensus = final.get("consensus") or {}
+        cost = final.get("cost") or {}
+        confidence = consensus.get("aggregated_confidence")
+        out = {
+            "status": str(final.get("status") or final.get("error") or "-"),
+            "top action": str((consensus.get("recommendation") or {}).get("top_action") or "-"),
+            "agreement": str(consensus.get("agreement_level") or "-"),
+            "confidence": f"{confidence:.4f}" if isinstance(confidence, int | float) else "-",
+            "cost": str(cost.get("total_usd") or "-"),
+        }
+        for agent, amount in sorted((cost.get("per_agent") or {}).items()):
+            out[f"cost {agent}"] = str(amount)
+        return out
+
     def author(self, spec: ExecutorSpec) -> Scenario:
         from harness.authoring.executor import author_executor
 

@@ -107,8 +107,9 @@ class Replayer:
             else:
                 responses = self.deliver(scenario, env.transport)
             result = kind.collect(env, responses)
-        if env.transport.unmatched:
-            raise env.transport.unmatched[0]
+        unmatched = env.transport.unmatched
+        if unmatched:
+            raise unmatched[0].of_replay(unmatched)
         return result
 
 

@@ -101,6 +101,13 @@ class Fault(_Strict):
     latency_ms: Annotated[int, Field(ge=0)] = 0
 
 
+#: Where an interaction's answer came from -- which decides how a refresh renews it:
+#: ``authored``, scripted by an author (re-bound offline, faults and all); ``recorded``,
+#: a live answer (``record``, ``import``: asked again live); ``kept``, a live answer
+#: re-bound to a changed request without asking again (``refresh --keep-answers``).
+Provenance = Literal["authored", "recorded", "kept"]
+
+
 class Interaction(_Strict):
     """One recorded request and how it was answered.
 
@@ -115,6 +122,8 @@ class Interaction(_Strict):
     faults: list[Fault] = Field(default_factory=list)
     response: Answer
     latency_ms: Annotated[int, Field(ge=0)] = 0
+    #: A file without it predates provenance: treated as live, the cautious reading.
+    provenance: Provenance = "recorded"
 
 
 class Clock(_Strict):
@@ -208,6 +217,7 @@ __all__ = [
     "Fault",
     "HttpAnswer",
     "Interaction",
+    "Provenance",
     "Scenario",
     "SetupCall",
     "StreamError",

@@ -17,6 +17,7 @@ from harness.wire.answers import (
     prepare_answers,
 )
 from harness.wire.bedrock import BEDROCK_SERVICE, INVOKE_AGENT, agent_of, stream_usage, usage_traces
+from harness.wire.changes import STALE_KINDS, ChangeKind, RequestChange, classify
 from harness.wire.requests import canonical, fingerprint, request_body, request_params, service_name
 from harness.wire.transport import (
     ANSWERED_URL,
@@ -36,13 +37,16 @@ __all__ = [
     "BEDROCK_SERVICE",
     "INVOKE_AGENT",
     "MOTO_SERVICES",
+    "STALE_KINDS",
     "AnswerSource",
     "Call",
+    "ChangeKind",
     "Exchange",
     "Layer",
     "LayerFactory",
     "PreparedAnswer",
     "RecordedAnswers",
+    "RequestChange",
     "Script",
     "ScriptedAnswers",
     "Transport",
@@ -51,6 +55,7 @@ __all__ = [
     "WireRequest",
     "agent_of",
     "canonical",
+    "classify",
     "fingerprint",
     "http_body",
     "prepare_answers",

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.scenario import Interaction
+from harness.wire.bedrock import INVOKE_AGENT, agent_of
+from harness.wire.changes import RequestChange, classify
 
 
 class UnmatchedRequestError(Exception):
@@ -36,11 +38,23 @@ class UnmatchedRequestError(Exception):
         self.reason = reason
         self.closest = closest
         self.diff = diff
+        #: For an ``InvokeAgent`` request: what kind of change broke the match.
+        self.change: RequestChange | None = None
+        #: Every unmatched request of the replay, this one first (see :meth:`of_replay`).
+        self.replay_errors: tuple[UnmatchedRequestError, ...] = (self,)
         super().__init__(f"scenario {scenario}: unmatched {service}.{operation}: {reason}")
+
+    def of_replay(self, errors: Sequence[UnmatchedRequestError]) -> UnmatchedRequestError:
+        """This error, knowing every unmatched request of its replay (a prompt change
+        breaks one agent's request, and the agents downstream of it see its failure)."""
+        self.replay_errors = tuple(errors) or (self,)
+        return self
 
     def report(self) -> str:
         """The readable form: what was sent, and how it differs from the closest recording."""
         lines = [str(self)]
+        if self.change is not None:
+            lines.append(f"change: {self.change.kind}: {self.change.summary}")
         if self.diff:
             lines += ["--- recorded (closest)", "+++ sent", self.diff]
         else:
@@ -82,6 +96,9 @@ def unmatched_request(
     if not candidates:
         reason = "no interaction of this operation is recorded"
         return UnmatchedRequestError(scenario, service, operation, params, reason, None, "")
+    agent = agent_of(params)
+    same_agent = [i for i in candidates if agent is not None and agent_of(i.request) == agent]
+    candidates = same_agent or candidates
     sent = diffable_lines(params)
     scored = [
         (difflib.SequenceMatcher(None, diffable_lines(c.request), sent).ratio(), -n, c)
@@ -94,9 +111,19 @@ def unmatched_request(
         )
     ).split("\n", 2)[-1]
     reason = "the request differs from every recording"
-    return UnmatchedRequestError(
+    # Only a recording of the same agent says what changed; without one nothing does.
+    change = (
+        classify(closest.request, params)
+        if same_agent and (service, operation) == INVOKE_AGENT
+        else None
+    )
+    if change is not None:
+        reason = f"{reason}: {change.summary}"
+    error = UnmatchedRequestError(
         scenario, service, operation, params, reason, closest.request, diff
     )
+    error.change = change
+    return error
 
 
 __all__ = ["UnmatchedRequestError", "diffable_lines", "unmatched_request"]

@@ -22,7 +22,8 @@ from harness import canonical, cli
 from harness.gate.verdict import EXIT_INTERNAL, EXIT_UNJUDGED
 from harness.replayer import replay
 from harness.scenario import Scenario
-from tests.harness.conftest import AGREED, THROTTLED
+from harness.wire import agent_of
+from tests.harness.conftest import AGREED, PROMPT_EDITED_AGENT, THROTTLED
 from tests.harness.gate_support import Project, Run, gate, make_project, table
 
 #: A third scenario: the agreed run under another name (so its result differs by name).
@@ -237,16 +238,45 @@ def test_a_corrupt_scenario_exits_3_with_a_one_line_reason(
     assert [(e.get("type"), e.get("message")) for e in errors] == [("error", reason)]
 
 
-def test_an_unrecorded_call_exits_3_with_the_closest_recording(
+def test_an_edited_prompt_is_stale_exit_1_naming_the_prompt_and_the_refresh_command(
     project: Project, capsys: pytest.CaptureFixture[str], edited_prompt: Scenario
 ) -> None:
+    """The recording was made with another prompt than the executor sends: the gate
+    names the prompt, says its version did not change, and prints the refresh."""
     (project.scenarios / f"{AGREED}.json").write_text(edited_prompt.to_json(), encoding="utf-8")
+    run = gate(capsys, project.args())
+    assert run.code == 1, run.out
+    assert table(run.out)[AGREED][:2] == ["stale", "-"]
+    section = _failure_section(run, AGREED, "snapshot")
+    assert section[1].startswith(
+        f"recordings stale: the prompt of {PROMPT_EDITED_AGENT} changed: its prompt text "
+        "changed while prompt_version stayed v1"
+    )
+    command = f"opx-harness refresh --scenarios {project.scenarios} --snapshots "
+    command += f"{project.snapshots} --only {AGREED}"
+    assert section[1].endswith(f"`{command}`")
+    assert "-An extra line from an older prompt." in run.out.splitlines()
+    assert "stale recordings: refresh, then review" in run.out.splitlines()[-1]
+    report = project.report()
+    assert report["stale"] == [AGREED]
+    # Nothing to approve without a replay: the approved snapshot is never touched.
+    assert gate(capsys, project.args("--update")).code == 1
+    assert project.snapshot(AGREED).exists()
+
+
+def test_an_unrecorded_call_nothing_explains_exits_3_with_the_closest_recording(
+    project: Project, capsys: pytest.CaptureFixture[str], authored: dict[str, Scenario]
+) -> None:
+    """An agent with no recording at all is not a prompt change: could not judge."""
+    scenario = authored[AGREED]
+    kept = [i for i in scenario.interactions if agent_of(i.request) != PROMPT_EDITED_AGENT]
+    broken = scenario.model_copy(update={"interactions": kept})
+    (project.scenarios / f"{AGREED}.json").write_text(broken.to_json(), encoding="utf-8")
     run = gate(capsys, project.args())
     assert run.code == EXIT_UNJUDGED
     section = _failure_section(run, AGREED, "snapshot")
     assert section[1].startswith(f"unrecorded call: scenario {AGREED}: unmatched ")
     assert section[2:4] == ["--- recorded (closest)", "+++ sent"]
-    # The approved snapshot is what the fix will be checked against: never touched.
     assert gate(capsys, project.args("--update")).code == EXIT_UNJUDGED
     assert project.snapshot(AGREED).exists()
 
