@@ -10,6 +10,7 @@ right shape; none is a real credential, account or person.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -52,6 +53,9 @@ PLANTED: dict[str, list[str]] = {
         "s3cr3t-FAKE-dbpass",
     ],
     "phone-number": ["+1-202-555-0147", "(202) 555-0199"],
+    # Assembled, so that no webhook-shaped literal sits in the repository.
+    "webhook-url": ["https://hooks.slack" + ".com/services/T0FAKE000/B0FAKE000/" + "FAKE" * 6],
+    "encoded-secret": [base64.b64encode(b"[ci]\ndb_password = hunter3-FAKE-in-base64\n").decode()],
 }
 
 
@@ -112,6 +116,8 @@ def secret_bearing_event() -> dict[str, Any]:
             "ci": {"GITHUB_TOKEN": p["api-token"][1], "Authorization": p["api-token"][0]},
             "tls": {"private_key": p["api-token"][5]},
         },
+        "notify": f"posting to {p['webhook-url'][0]}",
+        "build_env": f"ENV_FILE={p['encoded-secret'][0]}",
         "raw_response": (
             '{"Credentials": {"SecretAccessKey": "'
             + p["aws-secret-access-key"][1]
