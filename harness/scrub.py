@@ -53,6 +53,7 @@ __all__ = [
     "Redactions",
     "ScrubConfigError",
     "Scrubber",
+    "is_placeholder",
     "load_scrub_config",
 ]
 
@@ -239,6 +240,20 @@ _PLACEHOLDER = re.compile(
 
 def _is_placeholder(value: str) -> bool:
     return _PLACEHOLDER.fullmatch(value) is not None
+
+
+_AUTH_SCHEME_WORD = re.compile(r"(?i)(?<![A-Za-z0-9])(?:basic|bearer|digest|negotiate|token)\b")
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether ``value`` is nothing but placeholders a scrubber issues (with
+    punctuation, spaces or an auth scheme between them): ``REDACTED-API-TOKEN-1``,
+    ``Bearer REDACTED-TOKEN-2``, ``AKIAEXAMPLE000000001``, ``user1@example.com``.
+    What a secret detector finds in a scrubbed file is then not a secret."""
+    rest = _PLACEHOLDER.sub("", value)
+    if rest == value:
+        return False
+    return re.search("[A-Za-z0-9]", _AUTH_SCHEME_WORD.sub("", rest)) is None
 
 
 _ACCESS_KEY = _Rule(
@@ -720,12 +735,19 @@ def _account_number(value: int, key: object) -> str | None:
     return None
 
 
+def _judge_email(text: str) -> _Verdict:
+    # ``scheme://user:REDACTED-API-TOKEN-1@db.internal``: a redacted URL password
+    # before the host, not a mailbox (the host would be lost to example.com).
+    return _Verdict.SKIP if _REDACTED.fullmatch(text.rpartition("@")[0]) else _Verdict.SECRET
+
+
 _EMAIL = _Rule(
     "email",
     re.compile(
         r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}+@"
         r"(?:[A-Za-z0-9-]{1,63}+\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])"
     ),
+    judge=_judge_email,
     identity=str.casefold,
 )
 
