@@ -283,18 +283,22 @@ def _detect(lines: Sequence[str]) -> Iterator[tuple[int, str]]:
     """(index into ``lines``, kind) for what detect-secrets finds, scanning them as
     one ``.json`` file, as it would scan a committed one; values that are nothing
     but placeholders are not findings."""
-    from detect_secrets import SecretsCollection
+    # scan_file, not SecretsCollection: a collection keeps one finding per secret
+    # value, so the same value on a second line (a second JSON path) would go unnamed.
+    from detect_secrets.core.scan import scan_file
 
     with tempfile.TemporaryDirectory(prefix="opx-secret-scan-") as directory:
-        path = Path(directory) / "scanned.json"
+        # ".js": detect-secrets reads it exactly as a ".json" (its keyword rules for
+        # both need quotes) but without the INI re-parse it tries on unknown types
+        # when a first pass is clean, which would make findings depend on each other.
+        path = Path(directory) / "scanned.js"
         path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        collection = SecretsCollection(root=directory)
         with _settings():
-            collection.scan_file(path.name)
-        for _, secret in collection:
-            if secret.secret_value and is_placeholder(secret.secret_value):
-                continue
-            yield secret.line_number - 1, secret.type
+            secrets = list(scan_file(str(path)))
+    for secret in secrets:
+        if secret.secret_value and is_placeholder(secret.secret_value):
+            continue
+        yield secret.line_number - 1, secret.type
 
 
 def scan_files(files: Mapping[str, str]) -> list[Finding]:
