@@ -29,13 +29,14 @@ are not honoured (a recorded value could carry one).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
 import tempfile
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,9 @@ class Finding:
     file: str
     path: str  # a JSON path ($.interactions[2].request.inputText), or "line N"
     kind: str  # the detector's secret type, e.g. "AWS Access Key"
+    #: SHA-256 of the value the detector flagged, for allowlist entries that name
+    #: one value; never printed.
+    value_sha256: str = field(default="", repr=False)
 
     def __str__(self) -> str:
         return f"{self.file}: {self.path}: {self.kind}"
@@ -131,10 +135,12 @@ class AllowEntry:
     kind: str  # the detector's secret type, exactly
     reason: str
     source: str  # "<allowlist file> entry #n", for messages
+    value_sha256: str = ""  # optional: only the value with this SHA-256
 
     def matches(self, finding: Finding) -> bool:
         return (
             finding.kind == self.kind
+            and self.value_sha256 in ("", finding.value_sha256)
             and _glob(self.file).fullmatch(finding.file) is not None
             and _json_path_pattern(self.path).fullmatch(finding.path) is not None
         )
@@ -152,6 +158,7 @@ class Allowlist:
 
 
 _ENTRY_FIELDS = ("file", "path", "kind", "reason")
+_OPTIONAL_FIELDS = ("value_sha256",)
 
 
 def load_allowlist(*paths: Path | str) -> Allowlist:
@@ -165,8 +172,15 @@ def load_allowlist(*paths: Path | str) -> Allowlist:
         kind = "Base64 High Entropy String"    # the detector's kind, as findings name it
         reason = "Logs Insights query ids the corpus builder generates; not credentials"
 
-    Every field is required and a string; ``reason`` must say something. Unknown
-    keys are refused rather than ignored.
+        [[allow]]                               # one value, wherever it is
+        file = "*.json"
+        path = "$..*"
+        kind = "Hex High Entropy String"
+        value_sha256 = "<sha256 of the flagged value>"
+        reason = "the deployment's git commit, quoted by the agents; public"
+
+    ``file``, ``path``, ``kind`` and ``reason`` are required strings; ``reason``
+    must say something. Unknown keys are refused rather than ignored.
     """
     entries: list[AllowEntry] = []
     for path in map(Path, paths):
@@ -191,15 +205,20 @@ def _entry(path: Path, number: int, table: object) -> AllowEntry:
     where = f"{path}: entry #{number}"
     if not isinstance(table, dict):
         raise AllowlistError(f"{where}: not a table")
-    unknown = sorted(set(table) - set(_ENTRY_FIELDS))
+    unknown = sorted(set(table) - set(_ENTRY_FIELDS) - set(_OPTIONAL_FIELDS))
     if unknown:
         raise AllowlistError(f"{where}: unknown key {unknown[0]!r}")
-    for field in _ENTRY_FIELDS:
-        if not isinstance(table.get(field), str) or not table[field].strip():
-            raise AllowlistError(f"{where}: {field!r} must be a non-empty string")
+    digest = table.get("value_sha256", "")
+    if not isinstance(digest, str) or (digest and not re.fullmatch("[0-9a-f]{64}", digest)):
+        raise AllowlistError(f"{where}: 'value_sha256' must be 64 lowercase hex digits")
+    for name in _ENTRY_FIELDS:
+        if not isinstance(table.get(name), str) or not table[name].strip():
+            raise AllowlistError(f"{where}: {name!r} must be a non-empty string")
     if not table["path"].startswith("$"):
         raise AllowlistError(f"{where}: 'path' must be a JSON path starting with '$'")
-    return AllowEntry(table["file"], table["path"], table["kind"], table["reason"].strip(), where)
+    return AllowEntry(
+        table["file"], table["path"], table["kind"], table["reason"].strip(), where, digest
+    )
 
 
 def _glob(pattern: str) -> re.Pattern[str]:
@@ -207,11 +226,14 @@ def _glob(pattern: str) -> re.Pattern[str]:
 
 
 def _json_path_pattern(pattern: str) -> re.Pattern[str]:
-    """``$.a[*].b``: ``[*]`` any index, ``.*`` any key, ``..`` any depth."""
+    """``$.a[*].b``: ``[*]`` any index, ``.*`` any key, ``..`` any depth (``$..*`` anything)."""
     out = []
     position = 0
     while position < len(pattern):
-        if pattern.startswith("[*]", position):
+        if pattern.startswith("..*", position):
+            out.append(r"(?:\.[^.\[]+|\[[^\]]+\])+")
+            position += 3
+        elif pattern.startswith("[*]", position):
             out.append(r"\[[0-9]+\]")
             position += 3
         elif pattern.startswith("..", position):
@@ -279,10 +301,10 @@ def _settings() -> Any:
     )
 
 
-def _detect(lines: Sequence[str]) -> Iterator[tuple[int, str]]:
-    """(index into ``lines``, kind) for what detect-secrets finds, scanning them as
-    one ``.json`` file, as it would scan a committed one; values that are nothing
-    but placeholders are not findings."""
+def _detect(lines: Sequence[str]) -> Iterator[tuple[int, str, str]]:
+    """(index into ``lines``, kind, SHA-256 of the value) for what detect-secrets
+    finds, scanning them as one ``.json`` file, as it would scan a committed one;
+    values that are nothing but placeholders are not findings."""
     # scan_file, not SecretsCollection: a collection keeps one finding per secret
     # value, so the same value on a second line (a second JSON path) would go unnamed.
     from detect_secrets.core.scan import scan_file
@@ -298,7 +320,8 @@ def _detect(lines: Sequence[str]) -> Iterator[tuple[int, str]]:
     for secret in secrets:
         if secret.secret_value and is_placeholder(secret.secret_value):
             continue
-        yield secret.line_number - 1, secret.type
+        digest = hashlib.sha256((secret.secret_value or "").encode()).hexdigest()
+        yield secret.line_number - 1, secret.type, digest
 
 
 def scan_files(files: Mapping[str, str]) -> list[Finding]:
@@ -313,8 +336,8 @@ def scan_files(files: Mapping[str, str]) -> list[Finding]:
                 where.setdefault(line, []).append((name, path))
     lines = list(where)
     findings = {
-        Finding(name, path, kind)
-        for index, kind in _detect(lines)
+        Finding(name, path, kind, digest)
+        for index, kind, digest in _detect(lines)
         for name, path in where[lines[index]]
     }
     return sorted(findings)

@@ -44,12 +44,8 @@ def test_a_hand_edited_scenario_cannot_smuggle_a_secret(tmp_path: Path) -> None:
     data["events"][0]["detail"]["evidence_bundle"]["note"] = f"rotated {AKID} today"
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     found = check_committed(tmp_path / "scenarios", tmp_path / "snapshots")
-    assert found == [
-        Finding(
-            "scenarios/rds-failover.json",
-            "$.events[0].detail.evidence_bundle.note",
-            "AWS Access Key",
-        )
+    assert list(map(str, found)) == [
+        "scenarios/rds-failover.json: $.events[0].detail.evidence_bundle.note: AWS Access Key"
     ]
     assert AKID not in "".join(map(str, found))
 
@@ -90,7 +86,7 @@ def test_placeholders_and_ordinary_values_are_not_findings(data: object) -> None
 
 def test_non_json_text_is_scanned_by_line() -> None:
     found = scan_files({"notes/x.txt": f"first line\nkey {AKID}\n"})
-    assert found == [Finding("notes/x.txt", "line 2", "AWS Access Key")]
+    assert list(map(str, found)) == ["notes/x.txt: line 2: AWS Access Key"]
 
 
 def test_scan_before_write_refuses_with_file_path_and_kind_never_the_value(tmp_path: Path) -> None:
@@ -168,6 +164,10 @@ def test_allowlist_json_paths(pattern: str, path: str, matches: bool, tmp_path: 
         (
             '[[allow]]\nfile = "*"\npath = "$"\nkind = "K"\nreason = "r"\nall = true\n',
             "unknown key 'all'",
+        ),
+        (
+            '[[allow]]\nfile = "*"\npath = "$"\nkind = "K"\nreason = "r"\nvalue_sha256 = "ab"\n',
+            "'value_sha256' must be 64 lowercase hex digits",
         ),
         ("enabled = false\n", "unknown top-level key 'enabled'"),
         ("[allow]\n", "must be an array of tables"),
