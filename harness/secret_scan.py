@@ -49,11 +49,14 @@ __all__ = [
     "AllowlistError",
     "Finding",
     "SecretsFound",
+    "allowlist_for",
     "check_committed",
+    "check_paths",
     "load_allowlist",
     "scan_before_write",
     "scan_files",
     "scan_text",
+    "unexplained",
 ]
 
 #: The reviewed allowlist committed with the scenarios: ``<scenarios dir>/<this>``.
@@ -393,12 +396,18 @@ def check_committed(
     """The unexplained findings in every committed ``*.json`` of ``scenarios`` and
     ``snapshots`` (the allowlist is ``scenarios/secret-allowlist.toml`` plus the
     built-in one). Empty means clean. For the gate and ``python -m harness.secret_scan``."""
-    files = {
-        display_name(path): path.read_text(encoding="utf-8")
-        for directory in (scenarios, snapshots)
-        for path in sorted(directory.glob("*.json"))
-    }
-    return unexplained(scan_files(files), allowlist_for(scenarios))
+    paths = [
+        path for directory in (scenarios, snapshots) for path in sorted(directory.glob("*.json"))
+    ]
+    return check_paths(paths, allowlist=allowlist_for(scenarios))
+
+
+def check_paths(paths: Iterable[Path], *, allowlist: Allowlist) -> list[Finding]:
+    """The unexplained findings in these committed files -- for a per-scenario gate
+    check: ``check_paths([scenario, snapshot], allowlist=allowlist_for(scenarios))``,
+    each finding one line (``str(finding)``), empty when clean."""
+    files = {display_name(path): path.read_text(encoding="utf-8") for path in paths}
+    return unexplained(scan_files(files), allowlist)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
