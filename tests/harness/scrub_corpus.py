@@ -11,6 +11,7 @@ right shape; none is a real credential, account or person.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,7 @@ def secret_bearing_event() -> dict[str, Any]:
     detail["service"] = f"checkout-api on {p['ip-address'][0]}"
     detail["title"] = f"5xx spike after deploy by {p['email'][0]}; paged {p['phone-number'][0]}"
     detail["evidence_bundle"]["deployment"] |= {
-        "commit": "3b18e512dba79e4c8300dd08aeb37f8e728b8dad",
+        "commit": COMMIT,
         "author": p["email"][1],
         "env": [
             f"AWS_ACCESS_KEY_ID={p['aws-access-key-id'][0]}",
@@ -128,14 +129,17 @@ def secret_bearing_event() -> dict[str, Any]:
     return event
 
 
+COMMIT = "3b18e512dba79e4c8300dd08aeb37f8e728b8dad"
 #: The one false positive the detector pass (harness.secret_scan) finds in a
-#: scrubbed secret-bearing event: the deployment's git commit, 40 hex digits.
-#: Allowlisted the way a project would, with its reason.
-COMMIT_ALLOWLIST = """\
+#: scrubbed secret-bearing event: the deployment's git commit, 40 hex digits, in
+#: the event and wherever the agents quote it. Allowlisted the way a project
+#: would, by its value, with its reason.
+COMMIT_ALLOWLIST = f"""\
 [[allow]]
 file = "*.json"
-path = "$..evidence_bundle.deployment.commit"
+path = "$..*"
 kind = "Hex High Entropy String"
+value_sha256 = "{hashlib.sha256(COMMIT.encode()).hexdigest()}"
 reason = "a git commit SHA of the deployment: public in the repository, not a credential"
 """
 
