@@ -579,7 +579,7 @@ def _key_value_hits(text: str) -> Iterator[_Hit]:
             # JSON text: like value(), only strings and long numbers are secrets
             if value[0] not in "-0123456789" or not _secret_number(float(value)):
                 continue
-            style = _QUOTED
+            style = _QUOTED + match["kq"][:-1]  # quoted as the key is: "x" or \"x\"
         yield _context_hit(match, group, _named_kind(name), style)
 
 
@@ -614,7 +614,7 @@ def _value_hit(match: re.Match[str], kind: str) -> _Hit | None:
     if match["str"]:
         return _context_hit(match, "str", kind)
     if match["num"] and _secret_number(float(match["num"])):
-        return _context_hit(match, "num", kind, _QUOTED)
+        return _context_hit(match, "num", kind, _QUOTED + (match["q"] or ""))
     return None
 
 

@@ -220,6 +220,26 @@ def test_console_accounts_and_webhooks() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"pin_password": 73914562}', '{"pin_password": "REDACTED-API-TOKEN-1"}'),
+        ('{\\"pin_password\\": 73914562}', '{\\"pin_password\\": \\"REDACTED-API-TOKEN-1\\"}'),
+        (
+            '{\\"password\\": {\\"n\\": 73914562}}',
+            '{\\"password\\": {\\"n\\": \\"REDACTED-API-TOKEN-1\\"}}',
+        ),
+        ('{"token": 42, "pin": 1234}', '{"token": 42, "pin": "REDACTED-API-TOKEN-1"}'),
+    ],
+)
+def test_a_secret_number_in_json_text_becomes_a_quoted_placeholder(
+    text: str, expected: str
+) -> None:
+    """Quoted the way the key is, so JSON embedded in JSON stays JSON."""
+    assert Scrubber().text(text) == expected
+    assert Scrubber().text(expected) == expected
+
+
 def test_a_redacted_url_password_keeps_its_host() -> None:
     """Found by the detector pass: the redacted password read as an email's local part."""
     out = Scrubber().text("postgres://checkout:s3cr3t-FAKE-dbpass@db.internal:5432/orders")
