@@ -15,9 +15,12 @@ placeholders it substitutes are
   scrubbing already-scrubbed data is a no-op (idempotence).
 
 Overlaps between candidate matches resolve by a fixed priority, first wins (see
-``_RULES``): aliases, then ``Bearer`` tokens, URL passwords, secret-named key/value pairs, token
-shapes (JWT, GitHub, Slack, PEM private keys), access key ids, session tokens,
-secret access keys, ARN accounts, emails, IPv4, IPv6, phone numbers, standalone
+``_RULES`` and ``Scrubber.__init__``): aliases, then ``Bearer`` tokens, URL
+passwords, chat webhook URLs, ``Cookie:`` lines, secret-named key/value pairs,
+JSON text (values nested under secret names, name/value pairs), URL-encoded runs
+(decoded and judged), token shapes (JWT, GitHub, Slack, PEM private keys), access
+key ids, session tokens, secret access keys, base64 runs (decoded and judged), ARN
+accounts, console-form accounts, emails, IPv4, IPv6, phone numbers, standalone
 12-digit numbers, and configured extra patterns last. A lower-priority match that
 overlaps an accepted one is dropped, never trimmed. Placeholders and harmless
 values (loopback, documentation ranges) found by any rule are shielded: a match
