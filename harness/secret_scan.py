@@ -334,7 +334,7 @@ def scan_files(files: Mapping[str, str]) -> list[Finding]:
     where: dict[str, list[tuple[str, str]]] = {}
     for name, text in files.items():
         for path, line in _lines(text):
-            line = " ".join(line.split())  # one physical line, whatever the value held
+            line = line.strip()  # no line breaks: JSON escapes them, splitlines split them
             if line:
                 where.setdefault(line, []).append((name, path))
     lines = list(where)
