@@ -407,7 +407,7 @@ def _refuse_secrets(files: dict[Path, str], scenarios: Path) -> None:
 
     try:
         secret_scan.scan_before_write(files, allowlist=secret_scan.allowlist_for(scenarios))
-    except secret_scan.AllowlistError as exc:
+    except secret_scan.SecretScanError as exc:
         raise CaptureError(str(exc)) from None
     except secret_scan.SecretsFound as exc:
         raise CaptureError(str(exc), exc.report()) from None

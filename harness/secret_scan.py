@@ -48,6 +48,7 @@ __all__ = [
     "Allowlist",
     "AllowlistError",
     "Finding",
+    "SecretScanError",
     "SecretsFound",
     "allowlist_for",
     "check_committed",
@@ -127,7 +128,11 @@ class Finding:
 # --------------------------------------------------------------------------- allowlist
 
 
-class AllowlistError(Exception):
+class SecretScanError(Exception):
+    """The detector pass cannot run; nothing may be written without it."""
+
+
+class AllowlistError(SecretScanError):
     """An allowlist file that cannot be used; the message names the file and entry."""
 
 
@@ -310,7 +315,13 @@ def _detect(lines: Sequence[str]) -> Iterator[tuple[int, str, str]]:
     values that are nothing but placeholders are not findings."""
     # scan_file, not SecretsCollection: a collection keeps one finding per secret
     # value, so the same value on a second line (a second JSON path) would go unnamed.
-    from detect_secrets.core.scan import scan_file
+    try:
+        from detect_secrets.core.scan import scan_file
+    except ImportError:
+        raise SecretScanError(
+            "the secret detector is not installed (pip install 'opx-replay[harness]', "
+            "which brings detect-secrets); nothing is written without it"
+        ) from None
 
     with tempfile.TemporaryDirectory(prefix="opx-secret-scan-") as directory:
         # ".js": detect-secrets reads it exactly as a ".json" (its keyword rules for
@@ -418,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     snapshots = Path(args[1]) if len(args) > 1 else scenarios.parent / "snapshots"
     try:
         findings = check_committed(scenarios, snapshots)
-    except AllowlistError as error:
+    except SecretScanError as error:
         sys.stderr.write(f"secret scan: {error}\n")
         return 2
     for finding in findings:

@@ -14,6 +14,7 @@ from harness.secret_scan import (
     Allowlist,
     AllowlistError,
     Finding,
+    SecretScanError,
     SecretsFound,
     allowlist_for,
     check_committed,
@@ -180,6 +181,16 @@ def test_allowlist_errors_name_the_file_and_entry(tmp_path: Path, body: str, mes
     with pytest.raises(AllowlistError) as raised:
         load_allowlist(file)
     assert str(raised.value).startswith(f"{file}: ") and message in str(raised.value)
+
+
+def test_without_detect_secrets_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "detect_secrets.core.scan", None)
+    with pytest.raises(SecretScanError, match="not installed"):
+        scan_before_write({tmp_path / "s" / "x.json": "{}"}, allowlist=Allowlist())
 
 
 def test_the_command_line_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
