@@ -120,6 +120,16 @@ def test_scrubbed_data_keeps_its_structure_and_is_idempotent() -> None:
             {"token": 42, "password": True, "secret": None},
             {"token": 42, "password": True, "secret": None},
         ),
+        # Service keys and binary secrets (PagerDuty, New Relic, Azure, Secrets Manager).
+        (
+            {"routing_key": "a", "license_key": "b", "SharedAccessKey": "c", "SecretBinary": "d"},
+            {
+                "routing_key": "R1",
+                "license_key": "R2",
+                "SharedAccessKey": "R3",
+                "SecretBinary": "R4",
+            },
+        ),
         # Nested under a secret name, any depth and type.
         (
             {"password": {"value": "v", "n": [{"x": 73914562}]}},
@@ -169,6 +179,22 @@ def test_presigned_url_tokens_map_like_the_raw_token() -> None:
         "&X-Amz-Credential=REDACTED-API-TOKEN-1&X-Amz-Security-Token=REDACTED-SESSION-TOKEN-1"
         "&X-Amz-Signature=REDACTED-API-TOKEN-2 and later REDACTED-SESSION-TOKEN-1 and "
         "?X-Amz-Security-Token=REDACTED-SESSION-TOKEN-1&a=1"
+    )
+
+
+def test_sigv4_and_sigv2_signatures() -> None:
+    header = (
+        f"Authorization: AWS4-HMAC-SHA256 Credential={AKID}/20261129/us-east-1/s3/aws4_request, "
+        f"SignedHeaders=host;x-amz-date, Signature={'ab12' * 16}"
+    )
+    assert Scrubber().text(header) == (
+        "Authorization: REDACTED-API-TOKEN-1 Credential=REDACTED-API-TOKEN-2, "
+        "SignedHeaders=host;x-amz-date, Signature=REDACTED-API-TOKEN-3"
+    )
+    v2 = f"https://b.s3.amazonaws.com/k?AWSAccessKeyId={AKID}&Expires=1764388800&Signature=a%2Bb%3D"
+    assert Scrubber().text(v2) == (
+        "https://b.s3.amazonaws.com/k?AWSAccessKeyId=AKIAEXAMPLE000000001&Expires=1764388800"
+        "&Signature=REDACTED-API-TOKEN-1"
     )
 
 
