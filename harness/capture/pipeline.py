@@ -392,10 +392,24 @@ def save(capture: Capture, scenarios: Path, snapshots: Path, *, force: bool = Fa
     existing = [str(p) for p in paths if p.exists()]
     if existing and not force:
         raise CaptureError(f"{', '.join(existing)} already exist(s); pass --force to replace")
-    for path, text in zip(paths, [capture.scenario.to_json(), capture.snapshot], strict=True):
+    texts = [capture.scenario.to_json(), capture.snapshot]
+    _refuse_secrets(dict(zip(paths, texts, strict=True)), scenarios)
+    for path, text in zip(paths, texts, strict=True):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return paths
+
+
+def _refuse_secrets(files: dict[Path, str], scenarios: Path) -> None:
+    """The independent detector pass (:mod:`.secret_scan`) before anything is written."""
+    from harness.capture import secret_scan
+
+    try:
+        secret_scan.scan_before_write(files, allowlist=secret_scan.allowlist_for(scenarios))
+    except secret_scan.SecretScanError as exc:
+        raise CaptureError(str(exc)) from None
+    except secret_scan.SecretsFound as exc:
+        raise CaptureError(str(exc), exc.report()) from None
 
 
 __all__ = [

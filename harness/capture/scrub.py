@@ -15,9 +15,12 @@ placeholders it substitutes are
   scrubbing already-scrubbed data is a no-op (idempotence).
 
 Overlaps between candidate matches resolve by a fixed priority, first wins (see
-``_RULES``): aliases, then ``Bearer`` tokens, URL passwords, secret-named key/value pairs, token
-shapes (JWT, GitHub, Slack, PEM private keys), access key ids, session tokens,
-secret access keys, ARN accounts, emails, IPv4, IPv6, phone numbers, standalone
+``_RULES`` and ``Scrubber.__init__``): aliases, then ``Bearer`` tokens, URL
+passwords, chat webhook URLs, ``Cookie:`` lines, secret-named key/value pairs,
+JSON text (values nested under secret names, name/value pairs), URL-encoded runs
+(decoded and judged), token shapes (JWT, GitHub, Slack, PEM private keys), access
+key ids, session tokens, secret access keys, base64 runs (decoded and judged), ARN
+accounts, console-form accounts, emails, IPv4, IPv6, phone numbers, standalone
 12-digit numbers, and configured extra patterns last. A lower-priority match that
 overlaps an accepted one is dropped, never trimmed. Placeholders and harmless
 values (loopback, documentation ranges) found by any rule are shielded: a match
@@ -33,6 +36,8 @@ Nothing here logs or prints, and :class:`Redactions` holds counts, never values.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 import ipaddress
 import re
@@ -43,6 +48,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import quote, unquote
 
 __all__ = [
     "BUILTIN_KINDS",
@@ -50,6 +56,7 @@ __all__ = [
     "Redactions",
     "ScrubConfigError",
     "Scrubber",
+    "is_placeholder",
     "load_scrub_config",
 ]
 
@@ -61,8 +68,10 @@ BUILTIN_KINDS = (
     "aws-session-token",
     "bearer-token",
     "email",
+    "encoded-secret",
     "ip-address",
     "phone-number",
+    "webhook-url",
 )
 
 _KIND_SYNTAX = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -175,12 +184,16 @@ class _Verdict(enum.Enum):
 class _Hit(NamedTuple):
     start: int
     end: int
-    kind: str  # a redaction kind, or _KEEP / _ALIAS
+    kind: str  # a redaction kind, or _KEEP / _ALIAS / _VERBATIM
     secret: str  # the identity of the secret (normalized), or an alias' replacement
+    style: str = ""  # how the placeholder is spelled here: "", _DASHED or _QUOTED
 
 
 _KEEP = "<keep>"
 _ALIAS = "<alias>"
+_VERBATIM = "<verbatim>"  # ``secret`` is the replacement text itself (already scrubbed)
+_DASHED = "dashed"  # an account in the console's 1234-5678-9012 form
+_QUOTED = "quoted"  # a JSON number in JSON text: the placeholder is a JSON string
 
 
 def _secret(_: str) -> _Verdict:
@@ -232,6 +245,20 @@ def _is_placeholder(value: str) -> bool:
     return _PLACEHOLDER.fullmatch(value) is not None
 
 
+_AUTH_SCHEME_WORD = re.compile(r"(?i)(?<![A-Za-z0-9])(?:basic|bearer|digest|negotiate|token)\b")
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether ``value`` is nothing but placeholders a scrubber issues (with
+    punctuation, spaces or an auth scheme between them): ``REDACTED-API-TOKEN-1``,
+    ``Bearer REDACTED-TOKEN-2``, ``AKIAEXAMPLE000000001``, ``user1@example.com``.
+    What a secret detector finds in a scrubbed file is then not a secret."""
+    rest = _PLACEHOLDER.sub("", value)
+    if rest == value:
+        return False
+    return re.search("[A-Za-z0-9]", _AUTH_SCHEME_WORD.sub("", rest)) is None
+
+
 _ACCESS_KEY = _Rule(
     "aws-access-key-id",
     re.compile(
@@ -241,7 +268,7 @@ _ACCESS_KEY = _Rule(
 # STS tokens are base64 of a structure whose first bytes spell "er/aws" or "origin_ec".
 _SESSION_TOKEN = _Rule(
     "aws-session-token",
-    re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9]{4}(?:ZXIvYXdz|b3JpZ2luX2Vj)[A-Za-z0-9/+=]{20,}+"),
+    re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9]{4}(?:ZXIvYXdz|b3JpZ2luX2Vj)[A-Za-z0-9/+=]{20,}+"),
 )
 
 
@@ -261,9 +288,12 @@ _SECRET_KEY = _Rule(
     re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
     judge=_judge_secret_key,
 )
+_PEM_LABEL = r"[A-Z ]{0,40}PRIVATE[ ]KEY(?:[ ]BLOCK)?-----"
+# A whole block, or one cut short (a truncated log line or prompt): then the body
+# runs as far as it looks like base64 lines or PEM headers.
 _PEM = (
-    r"-----BEGIN[A-Z ]{0,40}PRIVATE[ ]KEY-----(?:[^-]|-(?!-)){0,16384}+"
-    r"-----END[A-Z ]{0,40}PRIVATE[ ]KEY-----"
+    rf"-----BEGIN{_PEM_LABEL}(?:(?:[^-]|-(?!-)){{0,16384}}+-----END{_PEM_LABEL}"
+    r"|(?:[A-Za-z0-9+/=:,\r\n\\]|-(?!-)|[ ](?=[A-Za-z0-9])){0,16384}+)"
 )
 _API_TOKEN = _Rule(
     "api-token",
@@ -302,26 +332,66 @@ _BEARER = re.compile(
 )
 
 #: Key names whose values are secrets, compared lowercased without non-alphanumerics:
-#: a key ending in one of these, or exactly ``token`` (so ``nextToken`` and
-#: ``input_tokens`` are not secrets).
+#: a key ending in one of these, ending in ``token`` (but not a pagination or
+#: idempotency token, :data:`_PUBLIC_TOKENS`), or exactly one of :data:`_SECRET_NAMES`.
 _SECRET_SUFFIXES = (
     "secretaccesskey",
+    "accesskeyid",
     "clientsecret",
     "password",
     "passwd",
+    "passphrase",
+    "pwd",
     "secret",
+    "secretkey",
+    "secretbinary",
+    "accesskey",
     "apikey",
+    "clientkey",
+    "sessionkey",
+    "servicekey",
+    "routingkey",
+    "integrationkey",
+    "licensekey",
     "authorization",
-    "accesstoken",
-    "authtoken",
-    "sessiontoken",
-    "refreshtoken",
-    "idtoken",
     "privatekey",
+    "signingkey",
+    "encryptionkey",
+    "masterkey",
+    "accountkey",
     "secretstring",
     "connectionstring",
+    "cookie",
+    "credential",
+    "credentials",
+    "signature",
+    "webhookurl",
 )
-_EXACT_NAME = "token"
+_TOKEN = "token"  # noqa: S105 -- a key name, not a password
+_PUBLIC_TOKENS = (
+    "nexttoken",
+    "nextpagetoken",
+    "pagetoken",
+    "paginationtoken",
+    "continuationtoken",
+    "startingtoken",
+    "resumetoken",
+    "synctoken",
+    "clienttoken",
+    "idempotencytoken",
+)
+_SECRET_NAMES = ("auth", "sig", "pin", "otp")
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _secret_name(name: str) -> bool:
+    normal = _normal(name)
+    if normal.endswith(_TOKEN):
+        return not normal.endswith(_PUBLIC_TOKENS)
+    return normal.endswith(_SECRET_SUFFIXES) or normal in _SECRET_NAMES
 
 
 def _spelled(name: str) -> str:
@@ -329,9 +399,15 @@ def _spelled(name: str) -> str:
     return "[_.-]?".join(name)
 
 
+#: Where a secret name can end in text; :func:`_secret_name` judges the whole word.
+_NAME_END = "|".join(
+    [
+        *map(_spelled, (*_SECRET_SUFFIXES, _TOKEN)),
+        *(f"(?<![A-Za-z0-9_.-]){name}" for name in _SECRET_NAMES),
+    ]
+)
 _KEY_VALUE = re.compile(
-    rf"""(?i:(?P<name>{"|".join(map(_spelled, _SECRET_SUFFIXES))}
-              |(?<![A-Za-z0-9_.-]){_EXACT_NAME}))
+    rf"""(?i:(?P<name>{_NAME_END}))
     (?P<kq>\\*["'])?+ [ \t]*+ (?:=>|[:=]) [ \t]*+
     (?: (?P<pem>{_PEM})
       | \\++"(?P<esc>[^"\\\n]*+)
@@ -344,29 +420,105 @@ _KEY_VALUE = re.compile(
 )
 _VALUE_GROUPS = ("pem", "esc", "dq", "sq", "bare")
 _JSON_LITERAL = re.compile(r"null|true|false|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def _word_before(text: str, end: int, start: int) -> str:
+    """The whole key word that ends at ``end`` (the regex found only its tail)."""
+    while start > 0 and end - start < 128 and text[start - 1] in _WORD_CHARS:
+        start -= 1
+    return text[start:end]
 
 
 def _named_kind(name: str) -> str:
     """The kind of a secret-named value that has no token shape of its own."""
-    normal = re.sub(r"[^a-z0-9]", "", name.lower())
-    return "aws-secret-access-key" if normal.endswith("secretaccesskey") else "api-token"
+    return "aws-secret-access-key" if _normal(name).endswith("secretaccesskey") else "api-token"
 
 
 def _secret_key_kind(key: object) -> str | None:
     """The kind a JSON value under ``key`` is redacted as whole, if ``key`` names a secret."""
-    if not isinstance(key, str):
-        return None
-    normal = re.sub(r"[^a-z0-9]", "", key.lower())
-    if normal == _EXACT_NAME or normal.endswith(_SECRET_SUFFIXES):
-        return _named_kind(normal)
+    if isinstance(key, str) and _secret_name(key):
+        return _named_kind(key)
     return None
 
 
-def _context_hit(match: re.Match[str], group: str, default_kind: str) -> _Hit:
+def _secret_number(value: int | float) -> bool:
+    """A number under a secret name worth hiding: four digits or more (a PIN, a key
+    id); ``"token": 42`` or a flag is not a secret."""
+    return sum(c.isdigit() for c in repr(value)) >= 4
+
+
+#: Name/value pair conventions of AWS APIs: an object whose name field holds a
+#: secret name has secret value fields (SSM ``Name``/``Value``, ECS and CodeBuild
+#: ``name``/``value``, CloudFormation ``ParameterKey``/``ParameterValue``, RDS
+#: ``ParameterName``/``ParameterValue``, tags ``Key``/``Value``, Elastic Beanstalk
+#: ``OptionName``/``Value``, ...). An SSM ``SecureString`` value is secret whatever
+#: its name.
+_PAIR_NAMES = frozenset(
+    {
+        "name",
+        "key",
+        "parameterkey",
+        "parametername",
+        "optionname",
+        "attributename",
+        "variablename",
+        "settingname",
+        "propertyname",
+        "secretname",
+    }
+)
+_PAIR_VALUES = frozenset(
+    {
+        "value",
+        "values",
+        "parametervalue",
+        "optionvalue",
+        "attributevalue",
+        "variablevalue",
+        "settingvalue",
+        "propertyvalue",
+        "resolvedvalue",
+        "defaultvalue",
+        "secretvalue",
+    }
+)
+
+
+def _pair_kind(field: str, value: object) -> str | None:
+    """The secret kind an object's value fields take because of ``field: value``."""
+    normal = _normal(field)
+    if normal in _PAIR_NAMES and isinstance(value, str) and _secret_name(value):
+        return _named_kind(value)
+    if normal == "type" and value == "SecureString":
+        return "api-token"
+    return None
+
+
+def _paired_secrets(obj: dict[Any, Any]) -> str | None:
+    for field, value in obj.items():
+        if isinstance(field, str) and (kind := _pair_kind(field, value)):
+            return kind
+    return None
+
+
+def _pair_value(field: str) -> bool:
+    return _normal(field) in _PAIR_VALUES
+
+
+def _decoded(value: str) -> str:
+    """A URL-encoded value decoded (``%2F`` -> ``/``), so it maps like the raw secret."""
+    return unquote(value) if "%" in value else value
+
+
+def _context_hit(match: re.Match[str], group: str, default_kind: str, style: str = "") -> _Hit:
     """A secret known by its context, classified by its own shape when it has one."""
     value = match[group]
-    kind = _KEEP if _is_placeholder(value) else _shape_kind(value) or default_kind
-    return _Hit(*match.span(group), kind, value)
+    if _is_placeholder(value):
+        return _Hit(*match.span(group), _KEEP, value)
+    identity = _decoded(value)
+    kind = _shape_kind(identity) or default_kind
+    return _Hit(*match.span(group), kind, identity, style)
 
 
 def _bearer_hits(text: str) -> Iterator[_Hit]:
@@ -387,15 +539,167 @@ def _url_password_hits(text: str) -> Iterator[_Hit]:
         yield _context_hit(match, "password", "api-token")
 
 
+#: Chat webhook URLs: whoever has one can post as the integration. The host stays,
+#: the path that is the credential goes.
+_WEBHOOK = re.compile(
+    r"""(?<![A-Za-z0-9+.-])https?://(?:
+      hooks\.slack\.com/(?:services|workflows|triggers)/(?P<slack>[A-Za-z0-9/_-]{8,512}+)
+    | (?:[a-z0-9-]{1,63}+\.)?(?:webhook\.office\.com|outlook\.office(?:365)?+\.com)
+      /webhook(?:b2)?+/(?P<teams>[A-Za-z0-9@/_.-]{8,1024}+)
+    | (?:(?:canary|ptb)\.)?+discord(?:app)?+\.com/api/(?:v[0-9]{1,2}/)?+webhooks/
+      (?P<discord>[A-Za-z0-9/_-]{8,512}+)
+    | chat\.googleapis\.com/v1/spaces/(?P<gchat>[A-Za-z0-9/_?&=%.-]{8,1024}+)
+    | api\.telegram\.org/(?P<telegram>bot[0-9]{5,16}+:[A-Za-z0-9_-]{20,64}+)
+    | [a-z0-9.-]{1,253}+\.logic\.azure\.com(?::443)?+/workflows/
+      (?P<logic>[A-Za-z0-9/_?&=%.-]{8,1024}+)
+    | [A-Za-z0-9.-]{1,253}+(?::[0-9]{1,5})?+/hooks/(?P<hooks>[A-Za-z0-9/_-]{16,512}+)
+    )""",
+    re.VERBOSE,
+)
+_WEBHOOK_GROUPS = ("slack", "teams", "discord", "gchat", "telegram", "logic", "hooks")
+
+
+def _webhook_hits(text: str) -> Iterator[_Hit]:
+    for match in _WEBHOOK.finditer(text):
+        group = next(name for name in _WEBHOOK_GROUPS if match[name] is not None)
+        yield _context_hit(match, group, "webhook-url")
+
+
+#: ``Cookie:``/``Set-Cookie:`` header lines: every cookie on the line, not just the first.
+_COOKIE_LINE = re.compile(
+    r"(?<![A-Za-z0-9_-])(?i:set-cookie|cookie)[ \t]*+:[ \t]*+(?P<value>[^\r\n\"\\]{1,8192}+)"
+)
+
+
+def _cookie_hits(text: str) -> Iterator[_Hit]:
+    for match in _COOKIE_LINE.finditer(text):
+        yield _context_hit(match, "value", "api-token")
+
+
 def _key_value_hits(text: str) -> Iterator[_Hit]:
     for match in _KEY_VALUE.finditer(text):
+        name = _word_before(text, match.end("name"), match.start("name"))
+        if not _secret_name(name):
+            continue  # nextToken=..., spin: 5
         group = next(name for name in _VALUE_GROUPS if match[name] is not None)
         value = match[group]
         if not value:
             continue
+        style = ""
         if group == "bare" and match["kq"] and _JSON_LITERAL.fullmatch(value):
-            continue  # JSON text: like value(), only string values are secrets
-        yield _context_hit(match, group, _named_kind(match["name"]))
+            # JSON text: like value(), only strings and long numbers are secrets
+            if value[0] not in "-0123456789" or not _secret_number(float(value)):
+                continue
+            style = _QUOTED + match["kq"][:-1]  # quoted as the key is: "x" or \"x\"
+        yield _context_hit(match, group, _named_kind(name), style)
+
+
+#: JSON text (a response body in a log line, JSON embedded in a prompt, with
+#: ``\"``-escaped quotes too): a key, and the start of its value.
+_JSON_TOKEN = re.compile(
+    r"""(?P<open>\{) | (?P<close>\}) |
+    (?:(?P<q>\\++)|)"(?P<key>[^"\\\n]{1,128}+)(?(q)(?P=q))"[ \t\r\n]*+:[ \t\r\n]*+
+    (?: (?(q)(?P=q))"(?P<str>(?(q)[^"\\\n]*+|(?:[^"\\\n]|\\.)*+))
+      | (?P<num>-?[0-9]++(?:\.[0-9]++)?+(?:[eE][+-]?+[0-9]++)?+)
+      | (?P<arr>\[)
+      | (?P<obj>\{)
+    )?""",
+    re.VERBOSE,
+)
+_JSON_ITEM = re.compile(
+    r"""[ \t\r\n]*+(?: (?:(?P<q>\\++)|)"(?P<str>(?(q)[^"\\\n]*+|(?:[^"\\\n]|\\.)*+))(?(q)(?P=q))"
+      | (?P<num>-?[0-9]++(?:\.[0-9]++)?+(?:[eE][+-]?+[0-9]++)?+) )[ \t\r\n]*+(?P<end>,|\])?""",
+    re.VERBOSE,
+)
+_MAX_DEPTH = 256
+
+
+@dataclass
+class _Frame:
+    inherited: str | None  # the kind every value takes (the object is under a secret name)
+    paired: str | None = None  # the kind value fields take (a secret name/value pair)
+    pending: list[_Hit] | None = None  # value fields, waiting for the pair's name field
+
+
+def _value_hit(match: re.Match[str], kind: str) -> _Hit | None:
+    if match["str"]:
+        return _context_hit(match, "str", kind)
+    if match["num"] and _secret_number(float(match["num"])):
+        return _context_hit(match, "num", kind, _QUOTED + (match["q"] or ""))
+    return None
+
+
+def _array_hits(text: str, position: int, kind: str) -> tuple[list[_Hit], int]:
+    hits: list[_Hit] = []
+    for _ in range(4096):
+        item = _JSON_ITEM.match(text, position)
+        if item is None or item.end() == position:
+            break
+        position = item.end()
+        hit = _value_hit(item, kind)
+        if hit is not None:
+            hits.append(hit)
+        if item["end"] != ",":
+            break
+    return hits, position
+
+
+def _json_text_hits(text: str) -> Iterator[_Hit]:
+    """Secret-named keys at any depth and name/value pairs, in JSON text.
+
+    A small stack machine over the keys and braces of the text: an object under a
+    secret-named key passes the secret down to every value in it, and an object
+    holding a name/value pair with a secret name has its value fields redacted
+    when it closes (or when the text ends, for JSON cut short).
+    """
+    stack = [_Frame(None)]
+    position = 0
+    while (match := _JSON_TOKEN.search(text, position)) is not None:
+        position = max(match.end(), position + 1)
+        if match["str"] and '\\"' in match["str"]:
+            position = match.start("str")  # JSON text inside this string: read it too
+        frame = stack[-1]
+        if match["open"]:
+            stack.append(_Frame(frame.inherited))
+            continue
+        if match["close"]:
+            if len(stack) > 1:
+                yield from _flush(stack.pop())
+            continue
+        key = match["key"]
+        kind = _secret_key_kind(key) or frame.inherited
+        if match["obj"]:
+            if len(stack) < _MAX_DEPTH:
+                stack.append(_Frame(kind))
+            continue
+        paired = kind is None and _pair_value(key)
+        if match["arr"]:
+            hits, position = _array_hits(text, position, kind or "api-token")
+        elif kind is None and match["num"] and match["num"].isdigit():
+            account = _account_number(int(match["num"]), key)
+            if account is not None:
+                verdict = _KEEP if _is_placeholder(account) else "account-id"
+                yield _Hit(*match.span("num"), verdict, account)
+            continue
+        else:
+            hit = _value_hit(match, kind or "api-token") if kind or paired else None
+            hits = [hit] if hit is not None else []
+            if frame.paired is None and match["str"] is not None:
+                frame.paired = _pair_kind(key, match["str"])
+        if kind:
+            yield from hits
+        elif paired:
+            frame.pending = [*(frame.pending or []), *hits]
+    for frame in reversed(stack):
+        yield from _flush(frame)
+
+
+def _flush(frame: _Frame) -> Iterator[_Hit]:
+    if frame.paired and frame.pending:
+        for hit in frame.pending:
+            if hit.kind != _KEEP:
+                hit = hit._replace(kind=_shape_kind(hit.secret) or frame.paired)
+            yield hit
 
 
 # --- accounts, people, addresses -----------------------------------------------------
@@ -416,12 +720,45 @@ _STANDALONE_ACCOUNT = _Rule(
         r"[0-9]{12}(?![0-9A-Za-z])(?!\.[0-9])"
     ),
 )
+#: The account as the console shows it, ``1234-5678-9012``; maps like ``123456789012``.
+_CONSOLE_ACCOUNT = re.compile(r"(?<![0-9A-Za-z-])[0-9]{4}-[0-9]{4}-[0-9]{4}(?![0-9A-Za-z]|-[0-9])")
+
+
+def _console_account_hits(text: str) -> Iterator[_Hit]:
+    for match in _CONSOLE_ACCOUNT.finditer(text):
+        digits = match[0].replace("-", "")
+        if _is_placeholder(digits):
+            yield _Hit(*match.span(), _KEEP, match[0])
+        else:
+            yield _Hit(*match.span(), "account-id", digits, _DASHED)
+
+
+#: JSON numbers that are accounts: 12 digits anywhere, or 9 to 11 under an
+#: account-named key (an account id with leading zeros, stored as a number).
+_ACCOUNT_KEYS = ("accountid", "account", "ownerid", "accountnumber")
+
+
+def _account_number(value: int, key: object) -> str | None:
+    if 10**11 <= value < 10**12:
+        return str(value)
+    if 10**8 <= value < 10**11 and isinstance(key, str) and _normal(key).endswith(_ACCOUNT_KEYS):
+        return f"{value:012d}"
+    return None
+
+
+def _judge_email(text: str) -> _Verdict:
+    # ``scheme://user:REDACTED-API-TOKEN-1@db.internal``: a redacted URL password
+    # before the host, not a mailbox (the host would be lost to example.com).
+    return _Verdict.SKIP if _REDACTED.fullmatch(text.rpartition("@")[0]) else _Verdict.SECRET
+
+
 _EMAIL = _Rule(
     "email",
     re.compile(
         r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}+@"
         r"(?:[A-Za-z0-9-]{1,63}+\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])"
     ),
+    judge=_judge_email,
     identity=str.casefold,
 )
 
@@ -503,9 +840,13 @@ _Finder = Callable[[str], Iterator[_Hit]]
 _RULES: tuple[_Finder, ...] = (
     _bearer_hits,
     _url_password_hits,
+    _webhook_hits,
+    _cookie_hits,
     _key_value_hits,
+    _json_text_hits,
     *(rule.hits for rule in _SHAPES),
     _ARN_ACCOUNT.hits,
+    _console_account_hits,
     _EMAIL.hits,
     _IPV4.hits,
     _IPV6.hits,
@@ -555,6 +896,45 @@ def _family(kind: str, secret: str) -> str:
     return kind
 
 
+def _spelling(placeholder: str, style: str) -> str:
+    if style == _DASHED:
+        return f"{placeholder[:4]}-{placeholder[4:8]}-{placeholder[8:]}"
+    if style.startswith(_QUOTED):
+        quote_mark = style[len(_QUOTED) :] + '"'
+        return f"{quote_mark}{placeholder}{quote_mark}"
+    return placeholder
+
+
+#: Encoded text inside a text: URL-encoded runs (a presigned URL's query, a form
+#: body) and base64 runs (a credentials file, a docker ``auth``, user data).
+_URL_ENCODED = re.compile(
+    r"(?<![A-Za-z0-9._~%-])(?=[A-Za-z0-9._~-]{0,4096}+%[0-9A-Fa-f]{2})"
+    r"(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2}){6,4096}+"
+)
+_BASE64 = re.compile(
+    r"(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/]{20,65536}+|[A-Za-z0-9_-]{20,65536}+)={0,2}+"
+    r"(?![A-Za-z0-9+/=_-])"
+)
+
+
+def _base64_text(run: str) -> str | None:
+    """What a base64 run says, if it decodes to readable text."""
+    padded = run.rstrip("=")
+    if len(padded) % 4 == 1:
+        return None
+    padded += "=" * (-len(padded) % 4)
+    try:
+        raw = base64.b64decode(
+            padded, altchars=b"-_" if "-" in run or "_" in run else None, validate=True
+        )
+        text = raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if not all(c.isprintable() or c in "\r\n\t" for c in text):
+        return None
+    return text
+
+
 #: ``text`` rescans until nothing changes. A later pass only replaces a span that
 #: takes in an earlier placeholder, so two passes are usual; the bound keeps an
 #: adversarial input linear.
@@ -571,8 +951,18 @@ class Scrubber:
     """
 
     def __init__(self, extra: Sequence[Pattern] = ()) -> None:
+        self._extra = tuple(extra)
         extras = tuple(_Rule(p.kind, p.regex, p.group).hits for p in extra)
-        self._finders: tuple[_Finder, ...] = (self._alias_hits, *_RULES, *extras)
+        shapes = _RULES.index(_SHAPES[0].hits)
+        self._finders: tuple[_Finder, ...] = (
+            self._alias_hits,
+            *_RULES[:shapes],
+            self._url_encoded_hits,
+            *_RULES[shapes : shapes + len(_SHAPES)],
+            self._base64_hits,
+            *_RULES[shapes + len(_SHAPES) :],
+            *extras,
+        )
         self._maps: dict[str, dict[str, str]] = {}  # kind -> secret -> placeholder
         self._ordinals: Counter[str] = Counter()  # family -> placeholders issued
         self._occurrences: Counter[str] = Counter()
@@ -600,12 +990,17 @@ class Scrubber:
     def value(self, obj: Any) -> Any:
         """A scrubbed deep copy of JSON-like data; keys are scrubbed as text too.
 
-        A string under a secret-named key (``password``, ``apiKey``, ``token``, ...)
-        is replaced whole, also inside lists under that key. Keys that scrub to an
-        earlier key get a `` (2)`` suffix rather than merge. Non-JSON types raise
+        A value under a secret-named key (``password``, ``apiKey``, ``api_token``,
+        ...) is replaced whole, at any depth below it (lists, objects); so are the
+        value fields of a name/value pair whose name is a secret name (SSM
+        ``Name``/``Value``, ECS ``name``/``value``, CloudFormation
+        ``ParameterKey``/``ParameterValue``, tags, ...). A secret number (four
+        digits or more) becomes its placeholder string; an account id stored as a
+        number becomes a placeholder account number. Keys that scrub to an earlier
+        key get a `` (2)`` suffix rather than merge. Non-JSON types raise
         ``TypeError``: an unknown value might carry a secret nobody looked at.
         """
-        return self._walk(obj, None)
+        return self._walk(obj, None, None)
 
     def alias(self, original: str, replacement: str) -> None:
         """Replace ``original`` verbatim, before any pattern, and shield ``replacement``.
@@ -645,27 +1040,65 @@ class Scrubber:
         for hit in hits:
             parts.append(value[position : hit.start])
             replacement = (
-                hit.secret if hit.kind == _ALIAS else self._placeholder(hit.kind, hit.secret)
+                hit.secret
+                if hit.kind in (_ALIAS, _VERBATIM)
+                else _spelling(self._placeholder(hit.kind, hit.secret), hit.style)
             )
             parts.append(replacement)
             position = hit.end
         parts.append(value[position:])
         return "".join(parts)
 
-    def _walk(self, obj: Any, secret_kind: str | None) -> Any:
+    def _walk(self, obj: Any, secret_kind: str | None, key: object) -> Any:
         if isinstance(obj, str):
             return self._whole(obj, secret_kind) if secret_kind else self.text(obj)
         if isinstance(obj, dict):
+            paired = _paired_secrets(obj)
             scrubbed: dict[Any, Any] = {}
-            for key, item in obj.items():
-                new_key = _unique(self.text(key), scrubbed) if isinstance(key, str) else key
-                scrubbed[new_key] = self._walk(item, _secret_key_kind(key))
+            for field, item in obj.items():
+                new_key = _unique(self.text(field), scrubbed) if isinstance(field, str) else field
+                kind = _secret_key_kind(field) or secret_kind
+                if kind is None and paired and isinstance(field, str) and _pair_value(field):
+                    kind = paired
+                scrubbed[new_key] = self._walk(item, kind, field)
             return scrubbed
         if isinstance(obj, list):
-            return [self._walk(item, secret_kind) for item in obj]
-        if obj is None or isinstance(obj, bool | int | float):
+            return [self._walk(item, secret_kind, key) for item in obj]
+        if obj is None or isinstance(obj, bool):
             return obj
+        if isinstance(obj, int | float):
+            return self._number(obj, secret_kind, key)
         raise TypeError(f"cannot scrub a {type(obj).__name__}: not JSON data")
+
+    def _number(self, value: int | float, secret_kind: str | None, key: object) -> Any:
+        if secret_kind and _secret_number(value):
+            return self._placeholder(secret_kind, repr(value))
+        account = _account_number(value, key) if isinstance(value, int) else None
+        if account is None or _is_placeholder(account):
+            return value
+        return int(self._placeholder("account-id", account))
+
+    def _url_encoded_hits(self, text: str) -> Iterator[_Hit]:
+        """A URL-encoded run is decoded and scrubbed: a token shape maps like the raw
+        token; anything else with a secret inside is scrubbed and re-encoded."""
+        for match in _URL_ENCODED.finditer(text):
+            decoded = unquote(match[0])
+            if decoded == match[0]:
+                continue
+            if _is_placeholder(decoded):
+                yield _Hit(*match.span(), _KEEP, match[0])
+            elif kind := _shape_kind(decoded):
+                yield _Hit(*match.span(), kind, decoded)
+            elif (scrubbed := self.text(decoded)) != decoded:
+                yield _Hit(*match.span(), _VERBATIM, quote(scrubbed, safe="-._~"))
+
+    def _base64_hits(self, text: str) -> Iterator[_Hit]:
+        """A base64 run that decodes to text holding a secret (a credentials file,
+        ``user:password``) is replaced whole; the secrets inside are not counted."""
+        for match in _BASE64.finditer(text):
+            decoded = _base64_text(match[0])
+            if decoded is not None and Scrubber(self._extra).text(decoded) != decoded:
+                yield _Hit(*match.span(), "encoded-secret", match[0])
 
     def _whole(self, value: str, named_kind: str) -> str:
         if not value or self._kept(value):

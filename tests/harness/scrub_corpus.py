@@ -10,7 +10,10 @@ right shape; none is a real credential, account or person.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from tests.support import sample_event
@@ -52,6 +55,9 @@ PLANTED: dict[str, list[str]] = {
         "s3cr3t-FAKE-dbpass",
     ],
     "phone-number": ["+1-202-555-0147", "(202) 555-0199"],
+    # Assembled, so that no webhook-shaped literal sits in the repository.
+    "webhook-url": ["https://hooks.slack" + ".com/services/T0FAKE000/B0FAKE000/" + "FAKE" * 6],
+    "encoded-secret": [base64.b64encode(b"[ci]\ndb_password = hunter3-FAKE-in-base64\n").decode()],
 }
 
 
@@ -86,7 +92,7 @@ def secret_bearing_event() -> dict[str, Any]:
     detail["service"] = f"checkout-api on {p['ip-address'][0]}"
     detail["title"] = f"5xx spike after deploy by {p['email'][0]}; paged {p['phone-number'][0]}"
     detail["evidence_bundle"]["deployment"] |= {
-        "commit": "3b18e512dba79e4c8300dd08aeb37f8e728b8dad",
+        "commit": COMMIT,
         "author": p["email"][1],
         "env": [
             f"AWS_ACCESS_KEY_ID={p['aws-access-key-id'][0]}",
@@ -112,6 +118,8 @@ def secret_bearing_event() -> dict[str, Any]:
             "ci": {"GITHUB_TOKEN": p["api-token"][1], "Authorization": p["api-token"][0]},
             "tls": {"private_key": p["api-token"][5]},
         },
+        "notify": f"posting to {p['webhook-url'][0]}",
+        "build_env": f"ENV_FILE={p['encoded-secret'][0]}",
         "raw_response": (
             '{"Credentials": {"SecretAccessKey": "'
             + p["aws-secret-access-key"][1]
@@ -119,3 +127,24 @@ def secret_bearing_event() -> dict[str, Any]:
         ),
     }
     return event
+
+
+COMMIT = "3b18e512dba79e4c8300dd08aeb37f8e728b8dad"
+#: The one false positive the detector pass (harness.capture.secret_scan) finds in a
+#: scrubbed secret-bearing event: the deployment's git commit, 40 hex digits, in
+#: the event and wherever the agents quote it. Allowlisted the way a project
+#: would, by its value, with its reason.
+COMMIT_ALLOWLIST = f"""\
+[[allow]]
+file = "*.json"
+path = "$..*"
+kind = "Hex High Entropy String"
+value_sha256 = "{hashlib.sha256(COMMIT.encode()).hexdigest()}"
+reason = "a git commit SHA of the deployment: public in the repository, not a credential"
+"""
+
+
+def allow_the_commit(scenarios: Path) -> None:
+    """Commit :data:`COMMIT_ALLOWLIST` with the scenarios in ``scenarios``."""
+    scenarios.mkdir(parents=True, exist_ok=True)
+    (scenarios / "secret-allowlist.toml").write_text(COMMIT_ALLOWLIST, encoding="utf-8")

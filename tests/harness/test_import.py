@@ -25,7 +25,7 @@ from tests.harness.agent_runtime_server import (
     serve,
     throttled_in_stream,
 )
-from tests.harness.scrub_corpus import PLANTED, leaked, secret_bearing_event
+from tests.harness.scrub_corpus import PLANTED, allow_the_commit, leaked, secret_bearing_event
 from tests.support import sample_event
 
 INCIDENT = "INC-2026-0001"
@@ -135,6 +135,7 @@ def test_imported_secrets_never_reach_the_written_files(
     assert response["statusCode"] == 200
     stored = _stored_state(moto_server, table, response["body"]["execution_id"])
     assert len(leaked(canonical.dumps(stored))) >= len(PLANTED), "the table holds them all"
+    allow_the_commit(tmp_path / "scenarios")  # the detector pass's one false positive
     assert _import(tmp_path, table, event["detail"]["incident_id"], "--name", "secrets") == 0
     output = capsys.readouterr()
     files = [tmp_path / "scenarios" / "secrets.json", tmp_path / "snapshots" / "secrets.json"]

@@ -298,7 +298,10 @@ def test_secret_named_json_strings_are_replaced_whole() -> None:
         "inputTokens": 10,
         "password_hint": "my dog",
         "pin_secret": 1234,
+        "retry_secret": 3,
     }
+    # A number of four digits or more under a secret name is a secret too (a PIN):
+    # it becomes its placeholder string; a short one (a count, a flag) is left.
     assert scrubber.value(data) == {
         "Password": "REDACTED-API-TOKEN-1",
         "session_token": "REDACTED-API-TOKEN-2",
@@ -308,7 +311,8 @@ def test_secret_named_json_strings_are_replaced_whole() -> None:
         "nextToken": "page2",
         "inputTokens": 10,
         "password_hint": "my dog",
-        "pin_secret": 1234,
+        "pin_secret": "REDACTED-API-TOKEN-6",
+        "retry_secret": 3,
     }
 
 
@@ -600,12 +604,19 @@ def test_scrubbing_data_is_idempotent(data: Any) -> None:
 
 
 def shape(value: Any) -> Any:
-    """Types, list lengths and dict sizes, without the strings."""
+    """Types, list lengths and dict sizes, without the strings and numbers.
+
+    Strings and numbers are both "scalar": a number under a secret-named key becomes
+    its placeholder string, and an account id stored as a number a placeholder
+    number (issue 17); that numbers stay numbers elsewhere is tested apart.
+    """
     if isinstance(value, dict):
         return ("dict", [shape(item) for item in value.values()])
     if isinstance(value, list):
         return ("list", [shape(item) for item in value])
-    return type(value).__name__ if isinstance(value, str) else value
+    if isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return "scalar"
+    return value
 
 
 @settings(max_examples=200)
