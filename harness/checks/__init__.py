@@ -10,7 +10,8 @@ same input *always* gives the same output, and the bill is exact:
   five parallel agents;
 * ``resume`` (:mod:`.resume`) -- a crash at every checkpoint, then redelivery,
   ends like the uninterrupted run without paying an agent twice;
-* ``cost`` (:mod:`.cost`) -- every bill equals an exact, independent recomputation.
+* ``cost`` (:mod:`.cost`) -- every bill equals an exact, independent recomputation;
+* ``secrets`` (:mod:`.secrets`) -- no committed scenario or snapshot holds a secret.
 
 Each returns an :class:`Outcome`; :mod:`.divergence` says where two runs part ways.
 The registry (:mod:`.registry`) is the extension point.

@@ -21,6 +21,7 @@ CHECKS: dict[str, str] = {
     "order": "harness.checks.order:OrderCheck",
     "resume": "harness.checks.resume:ResumeCheck",
     "cost": "harness.checks.cost:CostCheck",
+    "secrets": "harness.checks.secrets:SecretsCheck",
 }
 CHECK_NAMES: tuple[str, ...] = tuple(CHECKS)
 #: Fast enough for every pull request: one replay against the snapshot, one more to compare.

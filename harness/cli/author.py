@@ -22,6 +22,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.capture.secret_scan import (
+    SecretScanError,
+    SecretsFound,
+    allowlist_for,
+    scan_before_write,
+)
 from harness.cli.output import EXIT_INPUT, EXIT_INTERNAL, error
 from harness.specs import AuthoringFailed, SpecError, compile_spec, load_spec
 
@@ -107,6 +113,16 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_STALE
         print(f"{len(rendered)} scenario files up to date ({elapsed:.1f} s)")
         return 0
+    try:
+        scan_before_write(
+            {out / name: text for name, text in rendered.items()}, allowlist=allowlist_for(out)
+        )
+    except SecretsFound as exc:
+        code = _error(f"not written: {exc}", EXIT_DISAGREES)
+        sys.stderr.write(exc.report())
+        return code
+    except SecretScanError as exc:
+        return _error(f"not written: {exc}", EXIT_DISAGREES)
     written = write(rendered, out)
     print(
         f"authored {len(rendered)} scenarios in {elapsed:.1f} s; wrote {len(written)}: "

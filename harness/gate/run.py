@@ -186,6 +186,15 @@ def _approve(verdict: Verdict) -> Verdict:
         )
         return verdict
     target = Path(verdict.snapshot_path)
+    refused = secrets_in(target, verdict.replayed, Path(verdict.scenario_path).parent)
+    if refused:
+        verdict.outcomes["snapshot"] = dataclasses.replace(
+            snapshot,
+            status=Status.ERROR,
+            summary=f"{snapshot.summary}; not re-approved: the detector found a secret",
+            detail=refused,
+        )
+        return verdict
     target.parent.mkdir(parents=True, exist_ok=True)
     _write_atomically(target, verdict.replayed)
     created = snapshot.status is Status.MISSING
@@ -195,6 +204,18 @@ def _approve(verdict: Verdict) -> Verdict:
         summary=f"{'approved new' if created else 're-approved'} snapshot {target}",
     )
     return verdict
+
+
+def secrets_in(target: Path, text: str, scenarios: Path) -> str:
+    """The detector's findings in a snapshot about to be approved ("" when clean): the
+    same independent pass ``record`` and ``import`` run before they write."""
+    from harness.capture.secret_scan import SecretsFound, allowlist_for, scan_before_write
+
+    try:
+        scan_before_write({target: text}, allowlist=allowlist_for(scenarios))
+    except SecretsFound as exc:
+        return exc.report()
+    return ""
 
 
 def _delete(orphan: Orphan) -> Orphan:
@@ -209,4 +230,4 @@ def _write_atomically(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
-__all__ = ["PRELOAD", "GateInputError", "run_batched", "run_gate"]
+__all__ = ["PRELOAD", "GateInputError", "run_batched", "run_gate", "secrets_in"]

@@ -139,7 +139,7 @@ class ActionGroupKind(ScenarioKind):
     fields: ClassVar[frozenset[str]] = frozenset({"kind", "action_group", "setup"})
     #: No parallel agents, no Bedrock bill, no checkpoints: order, resume and cost
     #: have nothing to prove here and say so.
-    checks: ClassVar[frozenset[str]] = frozenset({"snapshot", "repeat", "process"})
+    checks: ClassVar[frozenset[str]] = frozenset({"snapshot", "repeat", "process", "secrets"})
 
     def validate(self, scenario: Scenario) -> None:
         from opx.action_groups.registry import ACTION_GROUPS

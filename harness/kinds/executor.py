@@ -62,7 +62,7 @@ class ExecutorResult(ReplayResult):
 class ExecutorKind(ScenarioKind):
     name: ClassVar[str] = "executor"
     checks: ClassVar[frozenset[str]] = frozenset(
-        {"snapshot", "repeat", "process", "order", "resume", "cost"}
+        {"snapshot", "repeat", "process", "order", "resume", "cost", "secrets"}
     )
 
     def prepare(self, scenario: Scenario) -> None:
