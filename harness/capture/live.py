@@ -10,7 +10,7 @@ makes are checkpoints where the user asked for them.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,13 +47,16 @@ def run_live(
     region: str | None = None,
     profile: str | None = None,
     checkpoint_table: str | None = None,
+    admit: Callable[[str, str, list[Exchange]], str | None] | None = None,
 ) -> LiveRun:
-    """Deliver ``events`` to the handler against live AWS, recording every answer."""
+    """Deliver ``events`` to the handler against live AWS, recording every answer
+    (``admit`` may refuse a call before it goes out: see :class:`Recorder`)."""
     from opx.lambda_handler import cold_start, handler
 
     table = checkpoint_table or EMBEDDED_TABLE
     recorder = Recorder(
-        passthrough=lambda s, _, params: s == "dynamodb" and table in tables(params)
+        passthrough=lambda s, _, params: s == "dynamodb" and table in tables(params),
+        admit=admit,
     )
     with _environment(table, region, embedded=checkpoint_table is None):
         env = {k: v for k, v in sorted(os.environ.items()) if k.startswith(SCENARIO_ENV_PREFIXES)}

@@ -22,7 +22,7 @@ Every message and report passes through the scrubber before anyone sees it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from harness import canonical
 from harness.capture.live import run_live
+from harness.capture.recorder import Exchange
 from harness.capture.rederive import RecordedAnswer, RederiveError, rederive
 from harness.capture.scrub import Pattern, Redactions, Scrubber
 from harness.checks.divergence import compare
@@ -97,11 +98,15 @@ def record(
     profile: str | None = None,
     checkpoint_table: str | None = None,
     patterns: Sequence[Pattern] = (),
+    admit: Callable[[str, str, list[Exchange]], str | None] | None = None,
 ) -> Capture:
-    """Run ``events`` against live AWS, verify, scrub, verify again."""
+    """Run ``events`` against live AWS, verify, scrub, verify again (``admit``: see
+    :class:`~harness.capture.recorder.Recorder`)."""
     base = draft(name, description, ["recorded"])
     scrubber = Scrubber(patterns)
-    live = run_live(events, region=region, profile=profile, checkpoint_table=checkpoint_table)
+    live = run_live(
+        events, region=region, profile=profile, checkpoint_table=checkpoint_table, admit=admit
+    )
     if live.problems:
         raise CaptureError(
             "the live run cannot be recorded: " + "; ".join(map(scrubber.text, live.problems))

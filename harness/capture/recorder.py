@@ -90,6 +90,10 @@ class Recorder:
     the calls left to botocore untouched (the checkpoint table)."""
 
     passthrough: Callable[[str, str, dict[str, Any]], bool]
+    #: ``admit(service, operation, exchanges)`` -- the recorder's own list, growing --
+    #: says why this call may not go out (a spend cap reached), or ``None``. Refused
+    #: calls void the recording.
+    admit: Callable[[str, str, list[Exchange]], str | None] | None = None
 
     def __post_init__(self) -> None:
         self.exchanges: list[Exchange] = []
@@ -118,6 +122,11 @@ class Recorder:
             return self._refuse(
                 request, f"{service}.{operation}: not a read; nothing is written to AWS"
             )
+        if self.admit is not None:
+            with self._lock:
+                refusal = self.admit(service, operation, self.exchanges)
+            if refusal is not None:
+                return self._refuse(request, f"{service}.{operation}: {refusal}")
         request.body = body
         started = time.monotonic()
         try:

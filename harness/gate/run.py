@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import multiprocessing
-import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from harness.checks.outcome import Status
 from harness.checks.registry import CHECK_NAMES, CHECKS, check_named
+from harness.files import write_atomically
 from harness.gate.judge import Task, judge
 from harness.gate.progress import Listener, Silent
 from harness.gate.verdict import GateConfig, GateResult, Orphan, Verdict
@@ -195,8 +195,7 @@ def _approve(verdict: Verdict) -> Verdict:
             detail=refused,
         )
         return verdict
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(target, verdict.replayed)
+    write_atomically(target, verdict.replayed)
     created = snapshot.status is Status.MISSING
     verdict.outcomes["snapshot"] = dataclasses.replace(
         snapshot,
@@ -221,13 +220,6 @@ def secrets_in(target: Path, text: str, scenarios: Path) -> str:
 def _delete(orphan: Orphan) -> Orphan:
     Path(orphan.path).unlink(missing_ok=True)
     return Orphan(orphan.name, orphan.path, deleted=True)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """A reader (or a concurrent shard) never sees half a snapshot."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(text.encode("utf-8"))
-    temporary.replace(path)
 
 
 __all__ = ["PRELOAD", "GateInputError", "run_batched", "run_gate", "secrets_in"]
