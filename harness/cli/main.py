@@ -21,11 +21,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from harness.cli import author, capture, gate, scenarios
+from harness.cli import author, capture, gate, scenarios, serve
 from harness.cli.output import EXIT_INPUT, EXIT_INTERNAL, PROG, InputError, error, silence_stdout
 
 #: Each module adds its subcommands (``add_commands``), in ``--help`` order.
-COMMAND_MODULES = (scenarios, gate, capture, author)
+COMMAND_MODULES = (scenarios, gate, capture, author, serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
