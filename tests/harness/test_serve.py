@@ -87,9 +87,9 @@ def _record(tmp_path: Path, event: Any, name: str) -> dict[str, Any]:
     event_file = tmp_path / f"{name}-event.json"
     event_file.write_text(json.dumps(event))
     argv = ["record", "--event", str(event_file), "--name", name]
-    argv += ["--scenarios", str(tmp_path / "scenarios"), "--snapshots", str(tmp_path / "snap")]
+    argv += ["--scenarios", str(tmp_path / "scenarios"), "--snapshots", str(tmp_path / "snapshots")]
     assert main(argv) == 0
-    return json.loads((tmp_path / "snap" / f"{name}.json").read_text(encoding="utf-8"))
+    return json.loads((tmp_path / "snapshots" / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def _bundled(path: Path) -> dict[str, Any]:
@@ -140,7 +140,12 @@ def test_record_against_the_served_scenario_reproduces_its_snapshot(
     done = subprocess.run(
         [
             *(str(SCRIPT), "record", "--event", str(event_file), "--name", "rds-again"),
-            *("--scenarios", str(tmp_path / "scenarios"), "--snapshots", str(tmp_path / "snap")),
+            *(
+                "--scenarios",
+                str(tmp_path / "scenarios"),
+                "--snapshots",
+                str(tmp_path / "snapshots"),
+            ),
         ],
         capture_output=True,
         text=True,
@@ -148,7 +153,7 @@ def test_record_against_the_served_scenario_reproduces_its_snapshot(
         env=_env(**exports),
     )
     assert done.returncode == 0, done.stderr
-    recorded = json.loads((tmp_path / "snap" / "rds-again.json").read_text(encoding="utf-8"))
+    recorded = json.loads((tmp_path / "snapshots" / "rds-again.json").read_text(encoding="utf-8"))
     bundled = _bundled(RDS)
     for field in REPRODUCED:
         assert recorded[field] == bundled[field], field
