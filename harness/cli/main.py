@@ -21,11 +21,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from harness.cli import author, capture, gate, refresh, scenarios
+from harness.cli import author, capture, gate, refresh, scenarios, serve
 from harness.cli.output import EXIT_INPUT, EXIT_INTERNAL, PROG, InputError, error, silence_stdout
 
 #: Each module adds its subcommands (``add_commands``), in ``--help`` order.
-COMMAND_MODULES = (scenarios, gate, refresh, capture, author)
+COMMAND_MODULES = (scenarios, gate, refresh, capture, author, serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
