@@ -73,8 +73,8 @@ def staleness(scenario: Scenario) -> str | None:
     except UnmatchedRequestError as exc:
         bedrock = [e for e in exc.replay_errors if (e.service, e.operation) == INVOKE_AGENT]
         if bedrock:
-            causes = sorted({e.change.summary if e.change else e.reason for e in bedrock})
-            return "; ".join(causes)
+            causes = sorted({e.change.short if e.change else e.reason for e in bedrock})
+            return "changed: " + ", ".join(causes)
     return None
 
 

@@ -60,6 +60,12 @@ class RequestChange:
     def stale(self) -> bool:
         return self.kind in STALE_KINDS
 
+    @property
+    def short(self) -> str:
+        """A few words: ``prompt of signal-intelligence``."""
+        what = {ChangeKind.AGENT: "agent id or alias", ChangeKind.OTHER: "request"}
+        return f"{what.get(self.kind, self.kind.value)} of {self.agent or '?'}"
+
 
 def classify(recorded: Mapping[str, Any], sent: Mapping[str, Any]) -> RequestChange:
     """The change from ``recorded`` to ``sent`` (both read back, ``inputText`` decoded)."""

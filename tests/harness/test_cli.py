@@ -126,9 +126,12 @@ def test_unmatched_request_exits_3_with_the_reason_then_the_diff(
     first, *report = err.splitlines()
     assert first == (
         f"opx-harness: error: scenario {AGREED}: unmatched bedrock-agent-runtime.InvokeAgent: "
-        "the request differs from every recording"
+        "the request differs from every recording: the prompt of signal-intelligence changed: "
+        "its prompt text changed while prompt_version stayed v1 "
+        "(opx/prompts/signal-intelligence.v1.md); bump the version when the text changes"
     )
-    assert report[:2] == ["--- recorded (closest)", "+++ sent"]
+    assert report[0].startswith("change: prompt: the prompt of signal-intelligence changed")
+    assert report[1:3] == ["--- recorded (closest)", "+++ sent"]
     assert '-      "An extra line from an older prompt.",' in report
 
 
