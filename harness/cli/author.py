@@ -19,6 +19,7 @@ import difflib
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ __all__ = [
     "EXIT_INVALID",
     "EXIT_STALE",
     "add_commands",
+    "clashing_starts",
     "main",
     "render",
     "run",
@@ -93,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
     if not paths:
         return _error("specs: no spec files (specs/*.yaml)", EXIT_INVALID)
     try:
+        clashes = clashing_starts(paths, Path(args.out))
+        if clashes:
+            raise SpecError(clashes[0] + (f" (+{len(clashes) - 1} more)" if clashes[1:] else ""))
         rendered = render(paths)
     except SpecError as exc:
         return _error(str(exc), EXIT_INVALID)
@@ -136,6 +141,38 @@ def render(paths: Sequence[Path]) -> dict[str, str]:
     so a typo in the last spec fails before a minute of authoring)."""
     specs = [(path, load_spec(path)) for path in paths]
     return {f"{spec.name}.json": compile_spec(spec, path).to_json() for path, spec in specs}
+
+
+def clashing_starts(paths: Sequence[Path], directory: Path) -> list[str]:
+    """One line per spec whose clock start another scenario already uses -- another spec
+    given here, or a scenario file in ``directory`` of another name (recorded ones too).
+
+    A corpus-wide rule, so it lives here rather than in one spec's validation: two
+    incidents at the same instant are one incident told twice, and distinct starts keep
+    every replay's timestamps (checkpoints, metrics) telling the scenarios apart."""
+    from harness.scenario import ScenarioError, discover, load_scenario
+
+    taken: dict[datetime, str] = {}
+    if directory.is_dir():
+        for path in discover(directory):
+            try:
+                scenario = load_scenario(path)
+            except ScenarioError:
+                continue  # its own command reports it
+            taken[scenario.clock.start] = scenario.name
+    problems = []
+    claimed: dict[datetime, str] = {}
+    for path in paths:
+        spec = load_spec(path)
+        start = datetime.fromisoformat(spec.start)
+        owner = claimed.get(start) or taken.get(start)
+        if owner is not None and owner != spec.name:
+            problems.append(
+                f"{path}: $.start: {spec.start} is already the clock start of {owner!r} "
+                "(rule: every scenario starts at its own instant; pick another start)"
+            )
+        claimed.setdefault(start, spec.name)
+    return problems
 
 
 def stale(rendered: Mapping[str, str], directory: Path) -> list[str]:

@@ -25,6 +25,7 @@ from harness.specs.model import (
     ActionGroupSpec,
     AgentSpec,
     ExecutorSpec,
+    ExpectSpec,
     IncidentSpec,
     InvocationSpec,
     Spec,
@@ -78,7 +79,8 @@ def load_spec(path: str | Path) -> Spec:
         first = exc.errors()[0]
         where = json_path(tuple(p for p in first["loc"] if p not in ("invocation", "verbatim")))
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise SpecError(f"{path}: {where}: {first['msg']}{more}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise SpecError(f"{path}: {where}: {message}{more}") from None
 
 
 def _reject_dates(value: Any, loc: tuple[int | str, ...], path: Path) -> None:
@@ -132,12 +134,37 @@ def compile_spec(spec: Spec, path: str | Path = "<spec>") -> Scenario:
     except ValueError as exc:  # a generator's, or an invocation the schema lacks
         raise SpecError(f"{path}: {' '.join(str(exc).split())}") from None
     try:
-        return _author(kind, recipe)
+        scenario = _author(kind, recipe)
     except ValidationError as exc:  # the drafted scenario: a field the spec got wrong
         first = exc.errors()[0]
         raise SpecError(f"{path}: scenario {json_path(first['loc'])}: {first['msg']}") from None
     except AuthoringFailed as exc:
         raise AuthoringFailed(f"{path}: {exc}") from None
+    if isinstance(spec, ExecutorSpec) and spec.expect is not None:
+        _check_expectations(spec.expect, scenario, path)
+    return scenario
+
+
+def _check_expectations(expect: ExpectSpec, scenario: Scenario, path: str | Path) -> None:
+    """Replay the authored scenario once and hold it to the spec's ``expect``: what the
+    scenario is for is decided in the spec and checked when it is written, not first
+    found out by a corpus test in CI."""
+    from harness.kinds import kind_named
+    from harness.replayer import replay
+
+    behaviour = kind_named("executor").behaviour(replay(scenario).canonical())
+    wanted = {
+        "status": expect.status,
+        "top action": expect.top_action,
+        "agreement": expect.agreement,
+    }
+    wrong = [
+        f"{key.replace(' ', '_')} is {behaviour.get(key, '-')!r}, not {value!r}"
+        for key, value in wanted.items()
+        if value is not None and behaviour.get(key) != value
+    ]
+    if wrong:
+        raise AuthoringFailed(f"{path}: $.expect: the replay disagrees: {'; '.join(wrong)}")
 
 
 def _author(kind: str, recipe: authoring.ExecutorSpec | authoring.ActionGroupSpec) -> Scenario:

@@ -33,6 +33,10 @@ __all__ = [
     "ACCOUNT",
     "DEFAULT_MODEL",
     "DISCLAIMER",
+    "INPUT_TOKENS",
+    "MIN_DESCRIPTION",
+    "MIN_TAGS",
+    "OUTPUT_TOKENS",
     "REGION",
     "ActionGroupSpec",
     "AgentSpec",
@@ -40,6 +44,7 @@ __all__ = [
     "AwsAnswerSpec",
     "Event",
     "ExecutorSpec",
+    "ExpectSpec",
     "FaultSpec",
     "IncidentSpec",
     "InvocationSpec",
@@ -54,6 +59,19 @@ REGION = "us-east-1"
 DEFAULT_MODEL = "anthropic.claude-3-5-sonnet-20241022-v2:0"
 #: What every authored agent answer says about itself, unless the spec overrides it.
 DISCLAIMER = "Machine-generated advisory analysis; a human must verify it before acting."
+
+# The authoring rules. They are checked here, where an author meets them (``opx-harness
+# author`` names the file, the field and the rule), not discovered later from a failing
+# corpus test: a scenario is a reviewed, realistic incident, and its numbers must look
+# like what Bedrock bills.
+#: A description long enough to say what the scenario exercises (``opx-harness list``).
+MIN_DESCRIPTION = 80
+#: Tags: at least this many (severity, service, outcome, ...).
+MIN_TAGS = 3
+#: Realistic token usage of one agent answer, inclusive: a prompt with its context ...
+INPUT_TOKENS = (900, 4000)
+#: ... and a contract answer (``truncated: true`` for one cut off at the output limit).
+OUTPUT_TOKENS = (150, 900)
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=100)]
 #: ISO 8601 with an offset, as a string: YAML would turn an unquoted one into a datetime.
@@ -109,6 +127,12 @@ class AgentSpec(_Spec):
     model: str = DEFAULT_MODEL
     faults: list[FaultSpec] = Field(default_factory=list)
     error: ErrorAnswer | None = None
+    #: The completion was cut off at the model's output limit: more output tokens than
+    #: a contract answer uses (``OUTPUT_TOKENS``) are intended.
+    truncated: bool = False
+    #: The model is deliberately missing from ``opx/data/pricing.json`` (a scenario about
+    #: pricing an unknown model); otherwise an unpriced model is a typo.
+    unpriced: bool = False
 
     @model_validator(mode="after")
     def _one_output(self) -> AgentSpec:
@@ -135,13 +159,51 @@ class IncidentSpec(_Spec):
     region: str = REGION
 
 
+class ExpectSpec(_Spec):
+    """What a scenario is for, in the terms of the behaviour roll-up (status, top action,
+    agreement): ``opx-harness author`` replays the authored scenario and refuses it when
+    the executor does something else, so a re-approved snapshot cannot quietly change
+    what the scenario proves. At least one field."""
+
+    status: Literal["SUCCEEDED", "DEGRADED", "FAILED", "INPUT_VALIDATION_FAILED"] | None = None
+    top_action: Annotated[str, Field(min_length=1)] | None = None
+    agreement: Literal["HIGH", "MEDIUM", "LOW", "NONE"] | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ExpectSpec:
+        if not self.model_fields_set:
+            raise ValueError("say at least one of status, top_action, agreement")
+        return self
+
+
 class _Common(_Spec):
     name: Name
     description: str
     tags: list[str] = Field(default_factory=list)
-    #: The frozen clock's start.
+    #: The frozen clock's start; ``opx-harness author`` refuses one another scenario
+    #: in the output directory already starts at.
     start: Timestamp
     env: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("description")
+    @classmethod
+    def _described(cls, description: str) -> str:
+        """Reviewers and ``opx-harness list`` read it to know what the scenario is for."""
+        length = len(description.strip())
+        if length < MIN_DESCRIPTION:
+            raise ValueError(
+                f"{length} characters; at least {MIN_DESCRIPTION} (rule: say what the "
+                "scenario exercises and what should happen)"
+            )
+        return description
+
+    @field_validator("tags")
+    @classmethod
+    def _tagged(cls, tags: list[str]) -> list[str]:
+        """Tags are how a corpus is filtered (the scenario file stores them sorted)."""
+        if len(tags) < MIN_TAGS:
+            raise ValueError(f"{len(tags)} tag(s); at least {MIN_TAGS} (rule: tag the scenario)")
+        return tags
 
 
 class ExecutorSpec(_Common):
@@ -157,6 +219,8 @@ class ExecutorSpec(_Common):
     #: ``OPX_AGENT_<AGENT>_ID`` / ``_ALIAS_ID`` environment overrides.
     agent_ids: dict[str, tuple[str, str]] = Field(default_factory=dict)
     agents: dict[str, AgentSpec] = Field(default_factory=dict)
+    #: What the scenario is for, checked against a replay when it is authored.
+    expect: ExpectSpec | None = None
 
     @field_validator("agents", "agent_ids")
     @classmethod
@@ -169,6 +233,39 @@ class ExecutorSpec(_Common):
         if unknown:
             raise ValueError(f"unknown agent {unknown[0]!r} (known: {', '.join(ALL_AGENTS)})")
         return scripts
+
+    @field_validator("agents")
+    @classmethod
+    def _realistic(cls, agents: dict[str, AgentSpec]) -> dict[str, AgentSpec]:
+        """The authoring rules for each answer: realistic token usage (an agent ending in
+        ``error`` bills nothing) and a priced model. Checked on the spec, not on
+        :class:`AgentSpec`, whose other use -- ``opx-harness serve --overrides`` -- may
+        script any bill on purpose."""
+        from opx.cost import load_pricing
+
+        pricing = load_pricing()
+        for name, agent in agents.items():
+            if agent.error is None:
+                tokens_in, tokens_out = agent.tokens
+                low, high = INPUT_TOKENS
+                if not low <= tokens_in <= high:
+                    raise ValueError(
+                        f"{name}.tokens: input tokens {tokens_in} outside {low}-{high} "
+                        "(rule: realistic prompt size)"
+                    )
+                low, high = OUTPUT_TOKENS
+                if not low <= tokens_out <= high and not agent.truncated:
+                    raise ValueError(
+                        f"{name}.tokens: output tokens {tokens_out} outside {low}-{high} (rule: "
+                        "realistic answer size; set truncated: true for a completion cut off "
+                        "at the limit)"
+                    )
+            if not pricing.is_priced(agent.model) and not agent.unpriced:
+                raise ValueError(
+                    f"{name}.model: {agent.model!r} is not in opx/data/pricing.json (rule: every "
+                    "model priced; set unpriced: true if the scenario is about an unpriced model)"
+                )
+        return agents
 
     @model_validator(mode="after")
     def _one_source(self) -> ExecutorSpec:

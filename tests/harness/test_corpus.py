@@ -1,10 +1,15 @@
-"""The bundled corpus: complete, reproducible from its specs (``specs/<name>.yaml``,
-``opx-harness author``), realistic,
-and each scenario doing -- under a real replay -- what its name and description promise.
+"""The bundled corpus as a whole: complete, reproducible from its specs
+(``specs/<name>.yaml``, ``opx-harness author``), and each scenario doing -- under a real
+replay -- what its name and description promise.
 
 Snapshots pin every byte of a replay; these tests pin the *intent* of each scenario, so
 a re-approved snapshot cannot quietly turn "throttled twice then succeeds" into
-something else.
+something else. A scenario's intent is either a spec's ``expect`` block (checked by
+``opx-harness author`` itself) or a ``@check`` below, for what ``expect`` cannot say.
+
+The per-scenario authoring rules (description length, tags, realistic tokens, priced
+models, distinct clock starts) are enforced where an author meets them -- the spec's
+validation (:mod:`harness.specs.model`) and ``opx-harness author`` -- not here.
 """
 
 from __future__ import annotations
@@ -24,13 +29,12 @@ import pytest
 from harness.cli import author as author_cli
 from harness.replayer import ReplayResult, replay
 from harness.scenario import (
-    EventStreamAnswer,
     Scenario,
-    TraceEvent,
     discover,
     load_scenario,
 )
-from opx.cost import load_pricing
+from harness.specs import load_spec
+from harness.specs.model import ExecutorSpec
 from opx.events import cloudwatch_incident_id
 from opx.state import ALL_AGENTS, PARALLEL_AGENTS, STRATEGY_AGENT
 
@@ -41,11 +45,6 @@ SPECS = ROOT / "specs"
 NAMES = [path.stem for path in discover(SCENARIOS) if load_scenario(path).kind == "executor"]
 ACCOUNT = "123456789012"
 KB400 = 400 * 1024
-
-#: Completions cut off at the agent's output limit: deliberately beyond the usual range.
-TRUNCATED = {("all-agents-failing", "risk-blast-radius")}
-#: Scenarios whose point is a model missing from the pricing table.
-UNPRICED_OK = {"unpriced-model"}
 
 
 def _specs(*names: str) -> list[Path]:
@@ -76,18 +75,6 @@ def _agent_result(result: ReplayResult, agent: str) -> dict[str, Any]:
     return state["strategy"] if agent == STRATEGY_AGENT else state["hypotheses"][agent]
 
 
-def _usage(interaction_events: list[Any]) -> tuple[int, int]:
-    tokens_in = tokens_out = 0
-    for event in interaction_events:
-        if isinstance(event, TraceEvent):
-            for step in event.trace.values():
-                usage = step.get("modelInvocationOutput", {}).get("metadata", {}).get("usage")
-                if usage:
-                    tokens_in += usage["inputTokens"]
-                    tokens_out += usage["outputTokens"]
-    return tokens_in, tokens_out
-
-
 # --------------------------------------------------------------------------- the corpus
 
 
@@ -96,11 +83,6 @@ def test_corpus_has_at_least_14_distinct_scenarios() -> None:
     assert len(names) >= 14
     assert len(set(names)) == len(names)
     assert names == NAMES  # every file is named after its scenario
-
-
-def test_clock_starts_are_distinct() -> None:
-    starts = [_scenario(name).clock.start for name in NAMES]
-    assert len(set(starts)) == len(starts)
 
 
 def test_author_check_passes() -> None:
@@ -158,35 +140,18 @@ def test_scenario_file_is_valid_readable_and_realistic(name: str) -> None:
     text = path.read_text(encoding="utf-8")
     scenario = _scenario(name)
     assert scenario.to_json() == text  # the canonical file form, nothing hand-mangled
-    assert len(scenario.description) >= 80
-    assert len(scenario.tags) >= 3 and scenario.tags == sorted(scenario.tags)
     # Only the documentation account and example.com addresses.
     assert set(re.findall(r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12})", text)) <= {ACCOUNT}
     for event in scenario.events:
         assert event["account"] == ACCOUNT
     for email in re.findall(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)", text):
         assert email == "example.com" or email.endswith(".example.com"), email
-    pricing = load_pricing()
     for interaction in scenario.interactions:
         assert (interaction.service, interaction.operation) == (
             "bedrock-agent-runtime",
             "InvokeAgent",
         )
-        request_text = interaction.request["inputText"]
-        assert isinstance(request_text, dict)  # decoded for reviewers, not a JSON string
-        agent = request_text["agent"]
-        if not isinstance(interaction.response, EventStreamAnswer):
-            continue
-        tokens_in, tokens_out = _usage(interaction.response.events)
-        assert 900 <= tokens_in <= 4000, (agent, tokens_in)
-        if (name, agent) not in TRUNCATED:
-            assert 150 <= tokens_out <= 900, (agent, tokens_out)
-        model = next(
-            e.trace["orchestrationTrace"]["modelInvocationInput"]["foundationModel"]
-            for e in interaction.response.events
-            if isinstance(e, TraceEvent) and "modelInvocationInput" in str(e.trace)
-        )
-        assert pricing.is_priced(model) or name in UNPRICED_OK, model
+        assert isinstance(interaction.request["inputText"], dict)  # decoded for reviewers
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -208,15 +173,19 @@ def check(name: str) -> Callable[[Check], Check]:
     return register
 
 
-def test_every_scenario_has_specific_assertions() -> None:
-    assert sorted(CHECKS) == sorted(NAMES)
+def _expects(name: str) -> bool:
+    """Whether the scenario's spec pins its intent (``expect``, checked when authored)."""
+    path = SPECS / f"{name}.yaml"
+    spec = load_spec(path) if path.exists() else None
+    return isinstance(spec, ExecutorSpec) and spec.expect is not None
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_scenario_does_what_it_describes(name: str) -> None:
-    if name not in CHECKS:
-        pytest.fail(f"no scenario-specific assertions for {name}")
-    CHECKS[name](_replayed(name))
+def test_every_scenario_pins_its_intent() -> None:
+    """Each scenario says what it is for: an ``expect`` block in its spec or a ``@check``
+    here -- and no ``@check`` outlives its scenario."""
+    assert set(CHECKS) <= set(NAMES), sorted(set(CHECKS) - set(NAMES))
+    unpinned = [name for name in NAMES if name not in CHECKS and not _expects(name)]
+    assert unpinned == [], f"add expect: to specs/<name>.yaml for {unpinned}"
 
 
 def _succeeded_with(result: ReplayResult, top_action: str) -> dict[str, Any]:
@@ -452,3 +421,9 @@ def _unpriced(result: ReplayResult) -> None:
     assert cost["unpriced_models"] == ["anthropic.claude-opus-4-20250514-v1:0"]
     # Priced at the table's highest rates (0.003 in / 0.015 out per 1K): never free.
     assert cost["per_agent"][STRATEGY_AGENT] == "0.013890"
+
+
+# Last: ``CHECKS`` is filled by the ``@check`` functions above.
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_scenario_does_what_it_describes(name: str) -> None:
+    CHECKS[name](_replayed(name))

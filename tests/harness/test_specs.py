@@ -149,7 +149,7 @@ def test_a_misspelt_agent_is_named(tmp_path: Path) -> None:
         data["agents"]["knowledge-rg"] = data["agents"].pop("knowledge-rag")
 
     assert _bad(tmp_path, "redelivered-event", edit).startswith(
-        "$.agents: Value error, unknown agent 'knowledge-rg' (known: "
+        "$.agents: unknown agent 'knowledge-rg' (known: "
     )
 
 
@@ -210,8 +210,7 @@ def test_cli_exit_codes_and_one_line_errors(
     assert harness_main(["author", "--check", str(invalid)]) == 2
     err = capsys.readouterr().err
     assert err == (
-        f"opx-harness: error: {invalid}: $: Value error, "
-        "give either incident or events (exactly one)\n"
+        f"opx-harness: error: {invalid}: $: give either incident or events (exactly one)\n"
     )
 
     data = _spec_data("ag-contract-errors")
@@ -227,6 +226,113 @@ def test_cli_exit_codes_and_one_line_errors(
 
     assert author_main(["--check", str(tmp_path / "nowhere.yaml")]) == 2
     assert "nowhere.yaml: cannot read" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- authoring rules
+# Enforced where an author meets them -- the spec's validation and ``opx-harness author``
+# -- each one line naming the file, the field and the rule.
+
+
+def test_a_short_description_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict) -> None:
+        data["description"] = "A throttle."
+
+    assert _bad(tmp_path, "redelivered-event", edit) == (
+        "$.description: 11 characters; at least 80 (rule: say what the scenario exercises "
+        "and what should happen)"
+    )
+
+
+def test_too_few_tags_are_refused(tmp_path: Path) -> None:
+    def edit(data: dict) -> None:
+        data["tags"] = ["sev2"]
+
+    assert _bad(tmp_path, "invalid-event", edit) == (
+        "$.tags: 1 tag(s); at least 3 (rule: tag the scenario)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("tokens", "rule"),
+    [
+        ([120, 300], "input tokens 120 outside 900-4000 (rule: realistic prompt size)"),
+        ([1200, 40], "output tokens 40 outside 150-900 (rule: realistic answer size; "),
+    ],
+)
+def test_unrealistic_tokens_are_refused(tmp_path: Path, tokens: list[int], rule: str) -> None:
+    def edit(data: dict) -> None:
+        data["agents"]["knowledge-rag"]["tokens"] = tokens
+
+    assert _bad(tmp_path, "redelivered-event", edit).startswith(
+        f"$.agents: knowledge-rag.tokens: {rule}"
+    )
+
+
+def test_a_truncated_answer_may_exceed_the_output_range() -> None:
+    spec = load_spec(SPECS / "all-agents-failing.yaml")
+    assert isinstance(spec, ExecutorSpec)
+    truncated = spec.agents["risk-blast-radius"]
+    assert truncated.truncated and truncated.tokens[1] > 900
+
+
+def test_an_unpriced_model_is_refused_unless_declared(tmp_path: Path) -> None:
+    def edit(data: dict) -> None:
+        data["agents"]["knowledge-rag"]["model"] = "anthropic.claude-9-imaginary-v1:0"
+
+    assert _bad(tmp_path, "redelivered-event", edit).startswith(
+        "$.agents: knowledge-rag.model: 'anthropic.claude-9-imaginary-v1:0' is not in "
+        "opx/data/pricing.json (rule: every model priced; "
+    )
+    spec = load_spec(SPECS / "unpriced-model.yaml")
+    assert isinstance(spec, ExecutorSpec)
+    assert spec.agents["response-strategy"].unpriced
+
+
+def test_an_agent_ending_in_an_error_bills_nothing() -> None:
+    spec = load_spec(SPECS / "all-agents-failing.yaml")
+    assert isinstance(spec, ExecutorSpec)
+    assert spec.agents["signal-intelligence"].tokens == (0, 0)  # error: no range applies
+
+
+def test_a_clock_start_already_taken_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _spec_data("invalid-event")
+    data["start"] = _spec_data("rds-failover")["start"]
+    path = _write(tmp_path, "invalid-event", data)
+    assert author_main(["--check", "--out", str(SCENARIOS), str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"opx-harness: error: {path}: $.start: {data['start']} is already the clock start "
+        "of 'rds-failover' (rule: every scenario starts at its own instant; pick another "
+        "start)\n"
+    )
+    # Its own file does not clash with it, nor does a directory without the other one.
+    assert author_main(["--check", "--out", str(tmp_path), str(path)]) == 1
+    capsys.readouterr()
+
+
+def test_expect_holds_the_scenario_to_its_purpose(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _spec_data("invalid-event")
+    data["expect"] = {"status": "INPUT_VALIDATION_FAILED"}
+    path = _write(tmp_path, "invalid-event", data)
+    assert author_main(["--out", str(tmp_path), str(path)]) == 0
+    capsys.readouterr()
+
+    data["expect"] = {"status": "SUCCEEDED", "top_action": "restart"}
+    path = _write(tmp_path, "invalid-event", data)
+    assert author_main(["--out", str(tmp_path / "out"), str(path)]) == 3
+    assert capsys.readouterr().err == (
+        f"opx-harness: error: {path}: $.expect: the replay disagrees: status is "
+        "'INPUT_VALIDATION_FAILED', not 'SUCCEEDED'; top_action is '-', not 'restart'\n"
+    )
+
+    data["expect"] = {}
+    assert _bad(tmp_path, "invalid-event", lambda d: d.update(expect={})).startswith(
+        "$.expect: say at least one of"
+    )
 
 
 # --------------------------------------------------------------------------- generators
@@ -251,7 +357,8 @@ def test_executor_defaults_fill_the_envelope() -> None:
     spec = ExecutorSpec.model_validate(
         {
             "name": "x",
-            "description": "d",
+            "description": "d" * 80,
+            "tags": ["a", "b", "c"],
             "start": "2026-01-01T00:00:00Z",
             "incident": {
                 "event_id": "e",
@@ -263,7 +370,7 @@ def test_executor_defaults_fill_the_envelope() -> None:
                 "signals": [],
                 "evidence": {},
             },
-            "agents": {"knowledge-rag": {"tokens": [1, 2], "latency_ms": 3}},
+            "agents": {"knowledge-rag": {"tokens": [1000, 200], "latency_ms": 3}},
         }
     )
     assert spec.incident is not None and spec.incident.account == ACCOUNT
@@ -276,7 +383,7 @@ def test_an_unknown_action_group_and_operation_are_named(tmp_path: Path) -> None
         data["action_group"] = "xrays"
 
     assert _bad(tmp_path, "ag-contract-errors", group).startswith(
-        "$.action_group: Value error, unknown action group 'xrays' (known: "
+        "$.action_group: unknown action group 'xrays' (known: "
     )
 
     def operation(data: dict) -> None:
