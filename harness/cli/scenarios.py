@@ -19,6 +19,9 @@ from harness.cli.output import (
     write,
 )
 
+#: How much of a description ``opx-harness list`` shows.
+DESCRIPTION_WIDTH = 100
+
 
 def add_commands(commands: Any) -> None:
     replay = commands.add_parser("replay", help="replay one scenario file")
@@ -78,15 +81,23 @@ def _list(args: argparse.Namespace) -> int:
             error(str(exc))
             invalid += 1
             continue
-        description = scenario.description.strip().splitlines()
-        rows.append(
-            (scenario.name, ",".join(scenario.tags) or "-", description[0] if description else "")
-        )
+        rows.append((scenario.name, ",".join(scenario.tags) or "-", one_line(scenario.description)))
     if rows:
         write(table([("NAME", "TAGS", "DESCRIPTION"), *rows]))
     elif not invalid:
         error(f"{directory}: no scenario files (*.json)")
     return EXIT_INPUT if invalid else EXIT_OK
+
+
+def one_line(description: str, width: int = DESCRIPTION_WIDTH) -> str:
+    """A description's first line's first sentence, cut at a word to ``width``
+    characters: a table row per scenario, the whole text one ``jq .description`` away."""
+    lines = description.strip().splitlines()
+    text = " ".join(lines[0].split()) if lines else ""
+    sentence = text.split(". ", 1)[0].rstrip(".")
+    if len(sentence) <= width:
+        return sentence
+    return sentence[: width - 1].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -96,4 +107,4 @@ def _schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-__all__ = ["add_commands"]
+__all__ = ["DESCRIPTION_WIDTH", "add_commands", "one_line"]

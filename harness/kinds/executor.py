@@ -124,6 +124,8 @@ class ExecutorKind(ScenarioKind):
             ("scenario", result["scenario"]),
             ("status code", ", ".join(str(r.get("statusCode")) for r in responses) or "-"),
             ("status", ", ".join(str(b.get("status") or b.get("error") or "-") for b in bodies)),
+            # What was recommended: the first thing a reader of the summary asks.
+            ("top action", self.behaviour(result)["top action"]),
             ("agents", agents or "-"),
             (
                 "cost",

@@ -84,6 +84,8 @@ def test_replay_prints_a_human_summary(
     assert rows["scenario"] == THROTTLED
     assert rows["status code"] == "200"
     assert rows["status"] == "SUCCEEDED"
+    assert rows["top action"] == "rollback"  # what was recommended, next to the status
+    assert list(rows)[:4] == ["scenario", "status code", "status", "top action"]
     assert f"{THROTTLED_AGENT}=SUCCESS" in rows["agents"].split()
     assert len(rows["agents"].split()) == 6
     # 6 agents x (1200 in, 300 out) on Claude 3.5 Sonnet v2 = 6 x 0.0081 USD.
@@ -221,6 +223,19 @@ def test_list_shows_name_tags_and_first_description_line(
         f"{AGREED}    deploy,sev1  Six agents agree: roll back deploy d-ABC123",
         f"{THROTTLED}  retry        signal-intelligence is throttled twice, then answers",
     ]
+
+
+def test_list_shows_one_line_per_description() -> None:
+    """A long description is its first sentence, cut at a word: one row per scenario."""
+    from harness.cli.scenarios import DESCRIPTION_WIDTH, one_line
+
+    assert one_line("SEV3: a poison record stalls a Kinesis consumer. Then more.") == (
+        "SEV3: a poison record stalls a Kinesis consumer"
+    )
+    long = "word " * 60
+    shown = one_line(long)
+    assert len(shown) <= DESCRIPTION_WIDTH and shown.endswith("word\u2026")
+    assert one_line("first line\nsecond line") == "first line"
 
 
 def test_list_reports_invalid_files_and_still_lists_the_rest(
