@@ -78,6 +78,65 @@ def pytest_configure(config: pytest.Config) -> None:
         scenarios=_directory(config, "opx_scenarios"),
         snapshots=_directory(config, "opx_snapshots"),
     )
+    scenarios = config.stash[DIRECTORIES].scenarios
+    if _explicit(config, "opx_scenarios"):
+        # A mistyped path would otherwise collect nothing: "no tests ran" in an empty
+        # project, and in one with its own tests a green run with every scenario test
+        # silently gone. The default stays quiet: a project that never configured the
+        # plugin (it loads wherever the package is installed) has no scenarios.
+        if not scenarios.is_dir():
+            raise pytest.UsageError(
+                f"opx-harness: scenario directory {_display(config, scenarios)} "
+                "(--opx-scenarios / opx_scenarios) does not exist"
+            )
+        if not _scenario_files(scenarios):
+            raise pytest.UsageError(
+                f"opx-harness: scenario directory {_display(config, scenarios)} "
+                "(--opx-scenarios / opx_scenarios) holds no scenario (*.json)"
+            )
+
+
+def _explicit(config: pytest.Config, name: str) -> bool:
+    """Whether the user chose the directory: on the command line, with ``-o``, or in
+    the ini file -- not the built-in default."""
+    overrides = config.getoption("override_ini", None) or []
+    return bool(
+        config.getoption(name)
+        or name in config.inicfg
+        or any(entry.split("=", 1)[0].strip() == name for entry in overrides)
+    )
+
+
+def _scenario_files(directory: Path) -> list[Path]:
+    """The files the plugin collects from ``directory`` (see ``pytest_collect_file``)."""
+    try:
+        return sorted(p for p in directory.iterdir() if p.suffix == ".json" and p.is_file())
+    except OSError:
+        return []
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Where scenarios come from and how many there are -- shown by the process that
+    reports (also under xdist, whose workers collect but do not print)."""
+    where = directories(config)
+    files = _scenario_files(where.scenarios)
+    if not files and not _explicit(config, "opx_scenarios"):
+        return []
+    return [
+        f"opx-harness: {len(files)} scenario(s) in {_display(config, where.scenarios)}, "
+        f"snapshots in {_display(config, where.snapshots)}"
+    ]
+
+
+def pytest_report_collectionfinish(
+    config: pytest.Config, start_path: Path, items: list[pytest.Item]
+) -> list[str]:
+    """How many scenario tests this run collected (after ``-k``/``-m`` selection)."""
+    selected = sum(1 for item in items if isinstance(item, ScenarioItem))
+    total = len(_scenario_files(directories(config).scenarios))
+    if not total:
+        return []
+    return [f"opx-harness: collected {selected} of {total} scenario test(s)"]
 
 
 def _directory(config: pytest.Config, name: str) -> Path:

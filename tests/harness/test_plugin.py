@@ -193,7 +193,7 @@ def test_broken_scenarios_fail_only_their_own_tests_with_a_readable_reason(
     result.stdout.fnmatch_lines(
         [
             "scenario prompt-changed: unmatched bedrock-agent-runtime.InvokeAgent: "
-            "the request differs from every recording",
+            "the request differs from every recording*",
             "--- recorded (closest)",
             "+++ sent",
             "@@ *",
@@ -238,6 +238,60 @@ def test_directories_come_from_ini_and_the_command_line(
     result.assert_outcomes(passed=1)
     assert result.ret == 0
     result.stdout.fnmatch_lines([f"{_node(AGREED, 'cases')} PASSED*"])
+
+
+@pytest.mark.parametrize(
+    ("how", "problem"),
+    [
+        ("option", "does not exist"),
+        ("ini", "does not exist"),
+        ("override", "does not exist"),
+        ("empty", "holds no scenario (*.json)"),
+    ],
+)
+def test_a_configured_scenario_directory_that_is_missing_or_empty_is_a_usage_error(
+    pytester: pytest.Pytester, how: str, problem: str
+) -> None:
+    """A mistyped path must not turn every scenario test into silence."""
+    pytester.makeini("[pytest]\n" + ("opx_scenarios = scenaros\n" if how == "ini" else ""))
+    pytester.makepyfile(test_own="def test_own():\n    pass\n")  # the project's own tests
+    args = {
+        "option": ["--opx-scenarios=scenaros"],
+        "ini": [],
+        "override": ["-o", "opx_scenarios=scenaros"],
+        "empty": ["--opx-scenarios=scenaros"],
+    }[how]
+    if how == "empty":
+        (pytester.path / "scenaros").mkdir()
+    result = _run(pytester, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"ERROR: opx-harness: scenario directory scenaros (--opx-scenarios / opx_scenarios) "
+            f"{_literal(problem)}"
+        ]
+    )
+
+
+def test_no_scenario_directory_is_fine_when_never_configured(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(test_own="def test_own():\n    pass\n")
+    result = _run(pytester)
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*opx-harness:*")
+
+
+def test_the_run_says_how_many_scenarios_it_collected(
+    pytester: pytest.Pytester, authored: dict[str, Scenario], approved: dict[str, str]
+) -> None:
+    _project(pytester, _files(authored, AGREED, THROTTLED), _snapshots(approved, AGREED))
+    result = _run(pytester, "--collect-only", "-k", AGREED)
+    result.stdout.fnmatch_lines(
+        [
+            "opx-harness: 2 scenario(s) in scenarios, snapshots in snapshots",
+            "*opx-harness: collected 1 of 2 scenario test(s)",
+        ]
+    )
 
 
 def test_runs_under_xdist_and_still_reports_unused_snapshots(
