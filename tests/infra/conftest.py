@@ -11,6 +11,8 @@ AwsSolutions pack. Assets are bundled in ``source`` mode: no network.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +23,45 @@ import pytest
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 sys.path.insert(0, str(INFRA))
+
+#: jsii's switches for its Node-version banners (``@jsii/check-node``): the end-of-life
+#: one takes a comma-separated list of major versions, the others any value.
+SILENCE_END_OF_LIFE = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
+SILENCE_OTHERS = (
+    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION",
+    "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION",
+)
+
+
+def silence_node_version_banners() -> None:
+    """Keep jsii's Node-version banner out of the test output.
+
+    jsii's runtime prints a boxed "Node NN is end-of-life" banner on its stderr when
+    its node process starts -- at the ``aws_cdk`` import below, i.e. whenever pytest
+    collects this directory, even for ``pytest -k <scenario>``. jsii's Python host
+    relays lines it cannot parse with ``print(line)`` on bytes, so every line shows up
+    as ``b'!!  ...  !!\\n'``. Which Node runs the CDK app is the deployer's choice
+    (``npx aws-cdk@2`` warns them); the tests only synthesize, so the banner is noise
+    here. Only the running major version is silenced, and a "known broken" Node still
+    warns.
+    """
+    node = os.environ.get("JSII_NODE", "node")
+    try:
+        version = subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return  # no node: synthesis fails loudly on its own
+    major = version.strip().removeprefix("v").split(".")[0]
+    if major.isdigit():
+        listed = [v.strip() for v in os.environ.get(SILENCE_END_OF_LIFE, "").split(",")]
+        if major not in listed:
+            os.environ[SILENCE_END_OF_LIFE] = ",".join([*filter(None, listed), major])
+    for name in SILENCE_OTHERS:
+        os.environ.setdefault(name, "1")
+
+
+silence_node_version_banners()  # before aws_cdk starts jsii's node process
 
 import aws_cdk as cdk  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
