@@ -96,11 +96,7 @@ class ExecutorKind(ScenarioKind):
         return ExecutorResult(
             scenario=env.scenario.name,
             responses=responses,
-            clock={
-                "start": env.scenario.clock.start.isoformat(),
-                "end": env.clock.now().isoformat(),
-                "slept_s": sorted(env.clock.slept),
-            },
+            clock=env.clock_record(),
             logs=[line for line in text.splitlines() if '"_aws"' not in line],
             final_state=final_state,
             checkpoints=trail,
