@@ -171,6 +171,7 @@ def author(
 ) -> Scenario:
     """Record a scenario by running the handler against scripted agent answers."""
     from harness.replayer import LambdaContext, replay_environment
+    from opx.errors import response_of
     from opx.lambda_handler import handler
 
     draft = Scenario(
@@ -187,7 +188,7 @@ def author(
 
     with replay_environment(draft, factory) as (transport, _, _):
         for event in events:
-            handler(event, LambdaContext())
+            response_of(handler, event, LambdaContext())
     if transport.unmatched:
         raise transport.unmatched[0]
     # Branches finish in any order; the file lists interactions in a canonical one.

@@ -228,9 +228,10 @@ Delivery = Callable[[Scenario, Transport], list[dict[str, Any]]]
 
 def deliver_each_event(scenario: Scenario, transport: Transport) -> list[dict[str, Any]]:
     """Each event once, in order, as Lambda would invoke the handler."""
+    from opx.errors import response_of
     from opx.lambda_handler import handler
 
-    return [handler(event, LambdaContext()) for event in scenario.events]
+    return [response_of(handler, event, LambdaContext()) for event in scenario.events]
 
 
 def replay(

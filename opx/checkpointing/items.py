@@ -240,6 +240,8 @@ def group_newest_first(thread_id: str, items: Iterator[Item]) -> Iterator[Group]
     current: Group | None = None
     for item in items:
         sort_key = item[SK]["S"]
+        if keys.is_meta(sort_key):
+            continue  # the execution's lease, not part of any checkpoint
         try:
             parsed = keys.parse(sort_key)
         except ValueError as exc:

@@ -33,6 +33,9 @@ SEPARATOR = "#"
 #: The character right after the separator: closes an inclusive BETWEEN range.
 RANGE_END = "$"
 REGULAR_SLOT = "r"
+#: Sort keys of items that are not part of any checkpoint (the in-progress lease).
+#: ``!`` (0x21) is escaped in every checkpoint key part, so the two never collide.
+META_PREFIX = "!"
 _ESCAPE_AT_OR_BELOW = 0x25
 
 
@@ -98,6 +101,11 @@ class ParsedKey:
     #: For a chunk: the sort key of the item it belongs to, and its position.
     owner: str | None = None
     seq: int | None = None
+
+
+def is_meta(sort_key: str) -> bool:
+    """True for items next to the thread's checkpoints, such as its lease."""
+    return sort_key.startswith(META_PREFIX)
 
 
 def parse(sort_key: str) -> ParsedKey:

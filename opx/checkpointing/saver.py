@@ -273,6 +273,8 @@ class DynamoDBCheckpointer(BaseCheckpointSaver[int]):
         ttl = {"N": str(self._ttl())}
         waves: dict[str, list[items.Item]] = {"chunk": [], "write": [], "head": []}
         for item in self._table.items(source_thread_id):
+            if keys.is_meta(item[items.SK]["S"]):
+                continue  # a lease belongs to the source's invocation, not its history
             kind = keys.parse(item[items.SK]["S"]).kind
             waves[kind].append({**item, items.PK: {"S": target_thread_id}, items.TTL: ttl})
         self._table.put_in_order([waves["chunk"], waves["write"], waves["head"]])
@@ -291,7 +293,11 @@ class DynamoDBCheckpointer(BaseCheckpointSaver[int]):
             if strategy == "delete":
                 self.delete_thread(thread_id)
                 continue
-            found = [(keys.parse(k[items.SK]["S"]), k) for k in self._table.keys(thread_id)]
+            found = [
+                (keys.parse(k[items.SK]["S"]), k)
+                for k in self._table.keys(thread_id)
+                if not keys.is_meta(k[items.SK]["S"])
+            ]
             latest: dict[str, str] = {}
             for parsed, _ in found:
                 if parsed.kind == "head":

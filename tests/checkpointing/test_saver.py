@@ -379,3 +379,21 @@ def test_copy_and_prune_carry_chunks_and_writes(
     assert len(remaining) == 1 + 3 + 2  # head, its chunks, two write slots
     with pytest.raises(ValueError, match="strategy"):
         saver.prune(["exec-1"], strategy="oldest")
+
+
+def test_the_lease_item_is_not_part_of_the_thread(
+    saver: DynamoDBCheckpointer, dynamodb: Any
+) -> None:
+    """The in-progress lease lives in the thread's partition; readers skip it."""
+    from opx.checkpointing import lease
+
+    config = {"configurable": {"thread_id": "t-lease", "checkpoint_ns": ""}}
+    saved = saver.put(config, empty_checkpoint(), {"step": -1}, {})
+    lease.acquire(dynamodb, saver.table_name, "t-lease", "owner-1", seconds=60)
+    assert [t.config for t in saver.list({"configurable": {"thread_id": "t-lease"}})] == [saved]
+    saver.copy_thread("t-lease", "t-copy")
+    saver.prune(["t-lease"])
+    assert saver.get_tuple({"configurable": {"thread_id": "t-copy"}}) is not None
+    with pytest.raises(lease.LeaseHeldError):
+        lease.acquire(dynamodb, saver.table_name, "t-lease", "owner-2", seconds=60)
+    assert saver.get_tuple({"configurable": {"thread_id": "t-copy", "checkpoint_ns": ""}})

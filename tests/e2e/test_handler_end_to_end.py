@@ -10,6 +10,7 @@ import boto3
 import pytest
 
 from opx import graph as graph_module
+from opx.errors import ExecutionRetryError, response_of
 from opx.lambda_handler import handler
 from opx.state import ALL_AGENTS, PARALLEL_AGENTS, STRATEGY_AGENT
 from tests.e2e.fake_bedrock import (
@@ -158,7 +159,11 @@ def test_a_node_bug_is_a_500_and_redelivery_resumes_without_paying_twice(
         raise RuntimeError("consensus bug")
 
     monkeypatch.setattr(graph_module, "compute_consensus", broken)
-    crashed = handler(sample_event("opx_incident"), None)
+    with pytest.raises(ExecutionRetryError) as raised:
+        handler(sample_event("opx_incident"), None)
+    crashed = raised.value.response
+    assert raised.value.code == "EXECUTION_FAILED"
+    assert json.loads(str(raised.value)) == crashed  # what the dead-letter record shows
     assert crashed["statusCode"] == 500
     assert crashed["body"]["error"] == "EXECUTION_FAILED"
     assert "consensus bug" in crashed["body"]["message"]
@@ -190,7 +195,8 @@ def test_every_outcome_emits_the_six_metrics(
     from opx.lambda_handler import cold_start
 
     cold_start()
-    handler(sample_event("aws_cloudwatch_alarm_state_change"), None)
+    with pytest.raises(ExecutionRetryError):
+        handler(sample_event("aws_cloudwatch_alarm_state_change"), None)
 
     docs = _emf(capsys.readouterr().out)
     assert [doc["Outcome"] for doc in docs] == ["succeeded", "invalid_input", "error"]
@@ -219,7 +225,7 @@ def test_malformed_environment_is_a_named_500(
 ) -> None:
     monkeypatch.setenv("OPX_AGENT_MAX_ATTEMPTS", "lots")
 
-    result = handler(sample_event("opx_incident"), None)
+    result = response_of(handler, sample_event("opx_incident"), None)
 
     assert result["statusCode"] == 500
     assert result["body"]["error"] == "CONFIGURATION_ERROR"
@@ -232,7 +238,7 @@ def test_invalid_agent_id_in_environment_is_a_named_500(
 ) -> None:
     monkeypatch.setenv("OPX_AGENT_KNOWLEDGE_RAG_ID", "not/valid")
 
-    result = handler(sample_event("opx_incident"), None)
+    result = response_of(handler, sample_event("opx_incident"), None)
 
     assert result["body"]["error"] == "CONFIGURATION_ERROR"
     assert "OPX_AGENT_KNOWLEDGE_RAG_ID" in result["body"]["message"]
@@ -244,7 +250,7 @@ def test_unreachable_checkpoint_table_is_a_named_500(
     monkeypatch.setenv("USE_DYNAMODB_CHECKPOINTING", "true")
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
 
-    result = handler(sample_event("opx_incident"), None)
+    result = response_of(handler, sample_event("opx_incident"), None)
 
     assert result["statusCode"] == 500
     assert result["body"]["error"] == "AWS_UNREACHABLE"
