@@ -276,7 +276,8 @@ class DynamoDBCheckpointer(BaseCheckpointSaver[int]):
             if keys.is_meta(item[items.SK]["S"]):
                 continue  # a lease belongs to the source's invocation, not its history
             kind = keys.parse(item[items.SK]["S"]).kind
-            waves[kind].append({**item, items.PK: {"S": target_thread_id}, items.TTL: ttl})
+            copy = {**item, items.PK: {"S": target_thread_id}, items.TTL: ttl}
+            waves[kind].append(copy if kind == "chunk" else items.repin(copy))
         self._table.put_in_order([waves["chunk"], waves["write"], waves["head"]])
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
