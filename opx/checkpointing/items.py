@@ -55,6 +55,7 @@ TTL = TABLE_SCHEMA.ttl_attribute
 TEXT = "text"
 PIN = "pin"
 DIGEST = "digest"
+IDX = "idx"
 #: Most chunk items one owner may have (64 x 380 KB, about 24 MB: far above any
 #: executor state, and well inside the Lambda's 512 MB). Writes beyond it are refused.
 MAX_CHUNKS = 64
@@ -72,6 +73,9 @@ class Encoded:
 
     owner: Item
     chunks: list[Item] = field(default_factory=list)
+    #: Store the owner only if its key is free (a task's regular writes: the first
+    #: write per (task, idx) wins, as in LangGraph's InMemorySaver).
+    only_if_new: bool = False
 
 
 def _attribute_text(name: str, value: dict[str, Any]) -> list[str]:
@@ -165,7 +169,11 @@ def encode_writes(
     writes: Sequence[tuple[int, str, tuple[str, bytes]]],
     ttl: int,
 ) -> Encoded:
-    """One slot of a task: its regular writes together, or one special write."""
+    """One slot of a task: regular writes together, or one special write.
+
+    ``idx`` lists the write indexes in plain text (sealed by the pin), so a later call
+    for the same task learns which indexes are taken without decoding any value.
+    """
     fields: list[tuple[str, bytes]] = [(TEXT, task_path.encode())]
     for idx, channel, value in writes:
         fields += [(TEXT, str(idx).encode()), (TEXT, channel.encode()), value]
@@ -173,8 +181,21 @@ def encode_writes(
         PK: {"S": thread_id},
         SK: {"S": keys.write_key(checkpoint_ns, checkpoint_id, task_id, slot)},
         TTL: {"N": str(ttl)},
+        IDX: {"S": ",".join(str(idx) for idx, _, _ in writes)},
     }
-    return _with_payload(item, fields)
+    encoded = _with_payload(item, fields)
+    if keys.regular_slot_number(slot) is None:
+        return encoded
+    return Encoded(encoded.owner, encoded.chunks, only_if_new=True)
+
+
+def taken_indexes(item: Item) -> set[int]:
+    """The write indexes a stored write item holds (its pin checked first)."""
+    pin = item.get(PIN, {}).get("B")
+    text = item.get(IDX, {}).get("S")
+    if pin is None or bytes(pin) != pin_of(item) or not isinstance(text, str):
+        raise ValueError("write item's pin does not match its attributes (edited or unsealed)")
+    return {int(part) for part in text.split(",") if part.lstrip("-").isdigit()}
 
 
 @dataclass
@@ -239,7 +260,7 @@ class _Reader:
     def tuple(self) -> CheckpointTuple:
         g = self.group
         assert g.head is not None
-        writes: list[tuple[str, Item]] = []
+        writes: list[tuple[str, int, Item]] = []
         for parsed, item in g.others:
             if parsed.kind == "chunk":
                 with self._at(item):
@@ -247,8 +268,9 @@ class _Reader:
                     assert owner is not None and seq is not None
                     self.chunks.setdefault(owner, {})[seq] = item["payload"]["B"]
             else:
-                assert parsed.task_id is not None
-                writes.append((parsed.task_id, item))
+                assert parsed.task_id is not None and parsed.slot is not None
+                rank = keys.regular_slot_number(parsed.slot)
+                writes.append((parsed.task_id, -1 if rank is None else rank, item))
         with self._at(g.head):
             checkpoint_t, metadata_t = self._fields(g.head)
             checkpoint = self._load(checkpoint_t)
@@ -266,9 +288,12 @@ class _Reader:
             pending_writes=self._pending_writes(writes),
         )
 
-    def _pending_writes(self, items: list[tuple[str, Item]]) -> list[PendingWrite]:
+    def _pending_writes(self, items: list[tuple[str, int, Item]]) -> list[PendingWrite]:
         ordered: list[tuple[tuple[str, str, int], PendingWrite]] = []
-        for task_id, item in items:
+        seen: set[tuple[str, int]] = set()
+        # Oldest regular slot first, so the first write per (task, idx) wins even if two
+        # racing calls both stored one (conditional writes make that all but impossible).
+        for task_id, _, item in sorted(items, key=lambda entry: (entry[0], entry[1])):
             with self._at(item):
                 fields = self._fields(item)
                 if len(fields) < 4 or (len(fields) - 1) % 3 or fields[0][0] != TEXT:
@@ -279,6 +304,9 @@ class _Reader:
                     if idx_tag != TEXT or ch_tag != TEXT:
                         raise ValueError("write payload has the wrong shape")
                     idx = int(idx_raw.decode())
+                    if idx >= 0 and (task_id, idx) in seen:
+                        continue
+                    seen.add((task_id, idx))
                     write = (task_id, ch_raw.decode(), self._load(value_t))
                     ordered.append((writes_sort_key(task_path, task_id, idx), write))
         ordered.sort(key=lambda pair: pair[0])

@@ -93,8 +93,10 @@ def test_put_writes_is_one_atomic_item_per_task_and_idempotent(
         saver.put_writes(parent, [("a", 2), ("b", "x"), ("branch:to:n", None)], "task-1", "~p, n")
         saver.put_writes(parent, [("a", 2), ("b", "x"), ("branch:to:n", None)], "task-1", "~p, n")
         saver.put_writes(parent, [("a", 3)], "task-0", "~p, m")
-    assert calls == {"PutItem": 3}
-    assert len(table_items()) == before + 2  # one item per task, the repeat overwrote
+    # The repeat's conditional PutItem finds slot "r" taken; one Query shows every
+    # index already stored, so nothing more is written (first write wins).
+    assert calls == {"PutItem": 3, "Query": 1}
+    assert len(table_items()) == before + 2  # one item per task
     tup = saver.get_tuple(parent)
     assert tup is not None
     # writes_sort_key order: task_path, then task_id, then idx
