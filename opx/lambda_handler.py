@@ -116,7 +116,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     try:
         incident = parse_event(event)
         exec_id = execution_id(incident)
-        state = _run(_get_container(), event, incident, exec_id, context)
+        state = _answer(_get_container(), event, incident, exec_id, context)
         result = response.success(state)
         outcome = state["status"].lower()
         cost = Decimal(state["cost"]["total_usd"])
@@ -146,20 +146,24 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     return result
 
 
-def _run(
-    container: Container, event: dict[str, Any], incident: Incident, exec_id: str, context: Any
-) -> ExecutionState:
-    config = {
+def _config(incident: Incident, exec_id: str) -> dict[str, Any]:
+    return {
         "configurable": {"thread_id": exec_id, "incident_id": incident.incident_id},
         "metadata": {"incident_id": incident.incident_id},
     }
-    snapshot = container.graph.get_state(config)
+
+
+def _answer(
+    container: Container, event: dict[str, Any], incident: Incident, exec_id: str, context: Any
+) -> ExecutionState:
+    """A completed execution's stored state; else run it under the execution's lease."""
+    snapshot = container.graph.get_state(_config(incident, exec_id))
     if snapshot.values and not snapshot.next and not snapshot.tasks:
         return snapshot.values  # completed before: same answer, no lease, no Bedrock call
     checkpointer = container.checkpointer
     if not isinstance(checkpointer, DynamoDBCheckpointer):
         # One execution environment runs one invocation at a time: nothing to lease.
-        return _advance(container, event, incident, exec_id, config)
+        return _run(container, event, incident, exec_id)
     held = lease.acquire(
         checkpointer.client,
         checkpointer.table_name,
@@ -168,8 +172,9 @@ def _run(
         seconds=_lease_seconds(context),
     )
     try:
-        # Read again under the lease: the holder we waited for may have finished.
-        state = _advance(container, event, incident, exec_id, config)
+        # _run reads the state again under the lease: the holder we were racing with
+        # may have finished in between.
+        state = _run(container, event, incident, exec_id)
     except Exception:
         with contextlib.suppress(Exception):
             lease.release(checkpointer.client, held)
@@ -197,13 +202,10 @@ def _lease_seconds(context: Any) -> int:
     return DEFAULT_LEASE_SECONDS
 
 
-def _advance(
-    container: Container,
-    event: dict[str, Any],
-    incident: Incident,
-    exec_id: str,
-    config: dict[str, Any],
+def _run(
+    container: Container, event: dict[str, Any], incident: Incident, exec_id: str
 ) -> ExecutionState:
+    config = _config(incident, exec_id)
     snapshot = container.graph.get_state(config)
     # A death between a step's last stored write and the next checkpoint leaves
     # ``next`` empty but ``tasks`` pending: that run is interrupted, not complete
