@@ -18,7 +18,8 @@ admitted only if its worst-case estimate (:func:`opx.cost.call_estimate`) fits w
 left: a first-wave agent may spend up to a fifth of the budget
 (:func:`opx.cost.agent_allowance`; its admission depends on its own spend only, so
 parallel branches decide the same way in every replay), response-strategy whatever
-the first wave left. A refused agent is SKIPPED (or, before a retry, a FAILURE) with
+the first wave left -- and nothing if the budget admitted no first-wave agent at all.
+A refused agent is SKIPPED (or, before a retry, a FAILURE) with
 ``BUDGET_EXCEEDED`` and spends nothing more. So spend never exceeds the budget as long
 as every call stays within its estimate. The cost guardian then prices every call and
 decides the final status.
@@ -41,6 +42,7 @@ from opx.config import Settings
 from opx.consensus import compute_consensus
 from opx.context import incident_context, strategy_context
 from opx.cost import (
+    COST_PLACES,
     Pricing,
     admit_call,
     agent_allowance,
@@ -104,7 +106,8 @@ def _admission(deps: GraphDeps, allowance: Decimal, budget: Decimal) -> Admissio
             return None
         return (
             f"not called: worst-case estimate {estimate} USD for this call does not fit "
-            f"the {allowance} USD this agent may spend of the {budget} USD budget "
+            f"the {allowance} USD this agent may spend of the "
+            f"{budget.quantize(COST_PLACES)} USD budget "
             f"(already spent {spent} USD)"
         )
 
@@ -129,6 +132,8 @@ def _strategy_node(deps: GraphDeps) -> Callable[[ExecutionState], dict]:
         budget = evaluate_budget(spent, Decimal(state["budget_usd"]))
         if budget["state"] == "EXCEEDED":
             return {"strategy": _skipped(STRATEGY_AGENT, budget)}
+        if _all_refused(state["hypotheses"]):
+            return {"strategy": _skipped(STRATEGY_AGENT, budget, NOTHING_TO_SYNTHESIZE)}
         admit = _admission(deps, Decimal(budget["remaining_usd"]), Decimal(budget["budget_usd"]))
         context = strategy_context(state["incident"], state["hypotheses"])
         return {"strategy": _invoke(deps, STRATEGY_AGENT, state, context, admit)}
@@ -136,14 +141,29 @@ def _strategy_node(deps: GraphDeps) -> Callable[[ExecutionState], dict]:
     return response_strategy
 
 
-def _skipped(agent: str, budget: dict[str, Any]) -> AgentResult:
+#: Why response-strategy is not called when the budget admitted no first-wave agent:
+#: it would synthesize nothing, and the budget could not afford what it synthesizes.
+NOTHING_TO_SYNTHESIZE = (
+    "the budget admitted no first-wave agent, so there is nothing to synthesize; no Bedrock spend"
+)
+
+
+def _all_refused(hypotheses: dict[str, AgentResult]) -> bool:
+    return all(
+        result["status"] == "SKIPPED" and (result["error"] or {}).get("code") == "BUDGET_EXCEEDED"
+        for result in hypotheses.values()
+    )
+
+
+def _skipped(agent: str, budget: dict[str, Any], reason: str | None = None) -> AgentResult:
     return AgentResult(
         agent=agent,
         status="SKIPPED",
         output=None,
         error={
             "code": "BUDGET_EXCEEDED",
-            "message": (
+            "message": reason
+            or (
                 f"spent {budget['spent_usd']} USD of a {budget['budget_usd']} USD budget "
                 "before this agent; no further Bedrock spend"
             ),

@@ -1750,7 +1750,7 @@ def budget_exceeded(name: str) -> Scenario:
                 "subnets": ["subnet-0b1c2d3e (us-east-1b)"],
             },
         },
-        budget_usd="0.18",
+        budget_usd="0.10",
     )
     agents = {
         "change-intelligence": agent(
@@ -1769,7 +1769,7 @@ def budget_exceeded(name: str) -> Scenario:
                 confidence=0.8,
                 citations=["lt-0a1b2c3d4e5f67890"],
             ),
-            tokens=(4980, 990),
+            tokens=(3840, 860),
             latency_ms=8200,
         ),
         "historical-pattern": agent(
@@ -1779,7 +1779,7 @@ def budget_exceeded(name: str) -> Scenario:
                 [("config_change", "Use attribute-based instance type selection.", 0.78)],
                 confidence=0.74,
             ),
-            tokens=(4870, 960),
+            tokens=(3610, 790),
             latency_ms=7600,
         ),
         "knowledge-rag": agent(
@@ -1792,7 +1792,7 @@ def budget_exceeded(name: str) -> Scenario:
                 ],
                 confidence=0.76,
             ),
-            tokens=(5010, 1000),
+            tokens=(3920, 880),
             latency_ms=7900,
         ),
         "risk-blast-radius": agent(
@@ -1802,7 +1802,7 @@ def budget_exceeded(name: str) -> Scenario:
                 [("config_change", "Diversifying types is low risk for stateless workers.", 0.76)],
                 confidence=0.72,
             ),
-            tokens=(4760, 940),
+            tokens=(3350, 720),
             latency_ms=6900,
         ),
         "signal-intelligence": agent(
@@ -1813,7 +1813,7 @@ def budget_exceeded(name: str) -> Scenario:
                 confidence=0.81,
                 citations=["GroupInServiceInstances", "transcode-capacity-shortfall"],
             ),
-            tokens=(5050, 1010),
+            tokens=(3990, 900),
             latency_ms=8800,
         ),
     }
@@ -1821,17 +1821,17 @@ def budget_exceeded(name: str) -> Scenario:
         name=name,
         description=(
             "SEV3: an Auto Scaling group pinned to one zone and one instance type hits "
-            "InsufficientInstanceCapacity. The event's budget_usd is 0.18: each first-wave "
-            "agent's worst-case call estimate (about 0.035 USD) fits its fifth of the budget, "
-            "and the five (large answers on Claude 3.5 Sonnet v2) spend about 0.148 USD. What "
-            "is left no longer covers response-strategy's worst case (about 0.042 USD), so it "
-            "is SKIPPED with BUDGET_EXCEEDED before any Bedrock call; status DEGRADED, "
-            "5 Bedrock calls, spend within the budget."
+            "InsufficientInstanceCapacity. The event's budget_usd is 0.10: a first-wave "
+            "agent may spend a fifth of it (0.02 USD), less than the worst-case estimate of "
+            "one call (about 0.035 USD for its 5.4 KB prompt), so no agent is called and "
+            "response-strategy, with nothing to synthesize, is skipped too. Every agent is "
+            "SKIPPED with BUDGET_EXCEEDED; status FAILED, 0 Bedrock calls, 0 USD spent "
+            "(the agents' scripted answers are never requested, so none is recorded)."
         ),
         events=[event],
         agents=agents,
         clock_start=utc("2026-10-28T16:20:00Z"),
-        tags=["autoscaling", "budget-exceeded", "degraded", "ec2", "sev3", "skipped"],
+        tags=["autoscaling", "budget-exceeded", "ec2", "failed", "sev3", "skipped"],
     )
 
 

@@ -102,10 +102,6 @@ def repin(item: Item) -> Item:
     return item
 
 
-def is_owner(item: Item) -> bool:
-    return keys.parse(item[SK]["S"]).kind != "chunk"
-
-
 def _with_payload(item: Item, fields: Sequence[tuple[str, bytes]]) -> Encoded:
     blob = chunking.seal(fields)
     pieces = chunking.split(blob)

@@ -300,12 +300,15 @@ class DynamoDBCheckpointer(BaseCheckpointSaver[int]):
         bounds = keys.task_range(checkpoint_ns, checkpoint_id, task_id)
         taken: set[int] = set()
         used = -1
+        now = int(time.time())
         for item in self._table.query(thread_id, bounds, first_page=None):
             parsed = keys.parse(item[items.SK]["S"])
             number = keys.regular_slot_number(parsed.slot or "")
             if parsed.kind != "write" or number is None:
                 continue
-            used = max(used, number)
+            used = max(used, number)  # an expired slot's key is still occupied
+            if items.is_expired(item, now):
+                continue  # ...but its writes are absent, as for every reader
             try:
                 taken |= items.taken_indexes(item)
             except ValueError as exc:

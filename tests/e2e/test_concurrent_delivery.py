@@ -140,14 +140,14 @@ def test_a_lapsed_lease_of_a_dead_holder_lets_a_redelivery_resume(
 
     event = sample_event("opx_incident")
     exec_id = execution_id(parse_event(event))
-    lease.acquire(table, TABLE, exec_id, "dead-holder", seconds=1)
+    lease.acquire(table, TABLE, exec_id, "dead-holder", seconds=60)
     with pytest.raises(ExecutionRetryError) as raised:
         handler(event, Context("redelivery"))
     assert raised.value.code == "EXECUTION_IN_PROGRESS"
     assert bedrock.calls == []
 
     real_time = time.time
-    monkeypatch.setattr(time, "time", lambda: real_time() + 5)  # the dead holder's time is up
+    monkeypatch.setattr(time, "time", lambda: real_time() + 120)  # the holder's time is up
     answer = handler(event, Context("redelivery"))
     assert answer["statusCode"] == 200
     assert len(bedrock.calls) == len(ALL_AGENTS)
