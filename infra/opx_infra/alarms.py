@@ -5,8 +5,9 @@ split by the ``Outcome`` dimension (``opx.metrics``). An alarm on that metric wo
 have to pick one ``Outcome`` and would average per-invocation rates; the fleet-wide
 rate -- failed agent calls over all agent calls -- is metric math over the
 ``Agent/FailureCount`` and ``Agent/SuccessCount`` sums of every outcome in which
-agents run. ``invalid_input`` and ``error`` invocations run no agent and emit zero
-counts (checked against replays in ``tests/infra/test_executor_contract.py``).
+agents run. ``invalid_input``, ``error`` and ``in_progress`` invocations run no agent
+and emit zero counts, as does a ``failed`` one whose budget admitted no agent (checked
+against replays in ``tests/infra/test_executor_contract.py``).
 
 **Execution errors.** Every 500 is emitted with ``Outcome=error`` and handed back to
 Lambda as :class:`opx.errors.ExecutionRetryError`; one in five minutes alarms, long
