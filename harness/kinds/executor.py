@@ -86,9 +86,13 @@ class ExecutorKind(ScenarioKind):
         cold_start()
 
     def deliver(self, scenario: Scenario, transport: TransportLayer) -> list[Any]:
+        """Each event once, in order; a failure the executor signals to Lambda by
+        raising (:class:`opx.errors.ExecutionRetryError`, so Lambda retries and then
+        dead-letters) is recorded as the structured response it carries."""
+        from opx.errors import response_of
         from opx.lambda_handler import handler
 
-        return [handler(event, LambdaContext()) for event in scenario.events]
+        return [response_of(handler, event, LambdaContext()) for event in scenario.events]
 
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:
         final_state, trail = read_checkpoints(responses)
