@@ -14,12 +14,18 @@ from decimal import Decimal, InvalidOperation
 from opx.agents import AgentSettings, RetryPolicy, agent_settings_from_env
 from opx.agents.settings import env_prefix
 from opx.checkpointing.schema import TABLE_SCHEMA
-from opx.cost import DEFAULT_BUDGET_USD
+from opx.cost import (
+    DEFAULT_BUDGET_USD,
+    DEFAULT_MAX_OUTPUT_TOKENS,
+    DEFAULT_OVERHEAD_INPUT_TOKENS,
+    CallLimits,
+)
 from opx.state import ALL_AGENTS
 
 #: The table a deployment without ``CHECKPOINT_TABLE_NAME`` uses (the schema names it).
 DEFAULT_TABLE_NAME = TABLE_SCHEMA.table_name("dev")
 DEFAULT_REGION = "us-east-1"
+DEFAULT_CALL_LIMITS = CallLimits()
 
 
 class ConfigurationError(Exception):
@@ -35,6 +41,8 @@ class Settings:
     default_budget_usd: Decimal
     retry_policy: RetryPolicy
     agents: Mapping[str, AgentSettings]
+    #: The worst case of one InvokeAgent call, for the budget's admission check.
+    call_limits: CallLimits = DEFAULT_CALL_LIMITS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -48,6 +56,22 @@ class Settings:
                 max_attempts=_int(environ, "OPX_AGENT_MAX_ATTEMPTS", default=4, low=1, high=10)
             ),
             agents={agent: _agent(agent, environ) for agent in ALL_AGENTS},
+            call_limits=CallLimits(
+                overhead_input_tokens=_int(
+                    environ,
+                    "OPX_AGENT_PROMPT_OVERHEAD_TOKENS",
+                    default=DEFAULT_OVERHEAD_INPUT_TOKENS,
+                    low=0,
+                    high=1_000_000,
+                ),
+                max_output_tokens=_int(
+                    environ,
+                    "OPX_AGENT_MAX_OUTPUT_TOKENS",
+                    default=DEFAULT_MAX_OUTPUT_TOKENS,
+                    low=1,
+                    high=1_000_000,
+                ),
+            ),
         )
 
 

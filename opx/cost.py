@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import (
+    ROUND_CEILING,
     ROUND_FLOOR,
     ROUND_HALF_EVEN,
     Context,
@@ -63,6 +64,23 @@ _MODEL_KEYS = frozenset({"name", "input_per_1k", "output_per_1k"})
 # counts are exact, so a trap firing means an input broke the documented bounds.
 _EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[Inexact, Rounded])
 _ROUND = Context(prec=60, rounding=ROUND_HALF_EVEN)
+
+
+#: Input tokens a Bedrock agent may add to opx's input text in one InvokeAgent call
+#: (its orchestration prompt template and action-group schemas). Part of the
+#: worst-case call estimate; ``OPX_AGENT_PROMPT_OVERHEAD_TOKENS`` overrides it.
+DEFAULT_OVERHEAD_INPUT_TOKENS = 1000
+#: Output tokens one InvokeAgent call may produce: set each agent's ``maximumLength``
+#: at or below it. Part of the estimate; ``OPX_AGENT_MAX_OUTPUT_TOKENS`` overrides it.
+DEFAULT_MAX_OUTPUT_TOKENS = 1024
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    """What a single InvokeAgent call may cost at most, in tokens (see :func:`call_estimate`)."""
+
+    overhead_input_tokens: int = DEFAULT_OVERHEAD_INPUT_TOKENS
+    max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
 
 
 class PricingError(ValueError):
@@ -322,3 +340,57 @@ def evaluate_budget(spent: Decimal, budget: Decimal) -> dict[str, Any]:
         "state": state,
         "allow_spend": state != "EXCEEDED",
     }
+
+
+def call_estimate(input_text: str, pricing: Pricing, limits: CallLimits = CallLimits()) -> Decimal:
+    """The worst-case cost of one InvokeAgent call, in USD, rounded *up* to 6 places.
+
+    input tokens  <= UTF-8 bytes of the input text (no tokenizer makes a token of less
+                     than one byte) + ``limits.overhead_input_tokens``;
+    output tokens <= ``limits.max_output_tokens``;
+    price         =  the table's highest input and output rates (:attr:`Pricing.fallback`):
+                     the model is only known from the call's own trace.
+    """
+    input_tokens = len(input_text.encode("utf-8")) + limits.overhead_input_tokens
+    for name, value in (("input", input_tokens), ("output", limits.max_output_tokens)):
+        if not 0 <= value <= MAX_TOKENS:
+            raise ValueError(f"{name} token bound must be in [0, {MAX_TOKENS}], got {value}")
+    rate = pricing.fallback
+    exact = _EXACT.divide(
+        _EXACT.add(
+            _EXACT.multiply(Decimal(input_tokens), rate.input_per_1k),
+            _EXACT.multiply(Decimal(limits.max_output_tokens), rate.output_per_1k),
+        ),
+        Decimal(1000),
+    )
+    return exact.quantize(COST_PLACES, rounding=ROUND_CEILING, context=_ROUND)
+
+
+def agent_allowance(budget: Decimal, agents: int) -> Decimal:
+    """Each of ``agents`` parallel agents' share of ``budget``, rounded *down* to 6 places.
+
+    The shares never add up to more than the budget, and each agent's admission
+    depends only on its own spend -- not on which parallel branch ran first -- so a
+    replay admits exactly the same calls.
+    """
+    if agents < 1:
+        raise ValueError(f"agents must be at least 1, got {agents}")
+    _check_amount("budget", budget)
+    floor = Context(prec=60, rounding=ROUND_FLOOR)
+    return floor.divide(budget, Decimal(agents)).quantize(COST_PLACES, context=floor)
+
+
+def admit_call(spent: Decimal, estimate: Decimal, allowance: Decimal) -> bool:
+    """True when a call whose worst case is ``estimate`` fits what is left of
+    ``allowance`` after ``spent``: then, whatever the call costs up to its estimate,
+    spending stays within the allowance. An allowance of 0 admits nothing."""
+    for name, value in (("spent", spent), ("estimate", estimate), ("allowance", allowance)):
+        _check_amount(name, value)
+    return estimate > 0 and _EXACT.add(spent, estimate) <= allowance and allowance > 0
+
+
+def _check_amount(name: str, value: Decimal) -> None:
+    if not isinstance(value, Decimal):
+        raise TypeError(f"{name} must be a Decimal, got {type(value).__name__}")
+    if not value.is_finite() or not 0 <= value < MAX_AMOUNT_USD:
+        raise ValueError(f"{name} must be a finite amount in [0, {MAX_AMOUNT_USD}), got {value}")

@@ -13,9 +13,16 @@ The five first-wave agents run in one super-step; their results merge through
 whatever order the branches finish in. Every node returns data -- an agent failure is a
 FAILURE result -- so one bad agent never fails the graph.
 
-Budget gate: response-strategy checks the spend of the first wave before calling
-Bedrock; at 100% of the budget it records SKIPPED (``BUDGET_EXCEEDED``) and spends
-nothing. The cost guardian then prices every call and decides the final status.
+Budget: before *every* InvokeAgent attempt (first calls and retries) the call is
+admitted only if its worst-case estimate (:func:`opx.cost.call_estimate`) fits what is
+left: a first-wave agent may spend up to a fifth of the budget
+(:func:`opx.cost.agent_allowance`; its admission depends on its own spend only, so
+parallel branches decide the same way in every replay), response-strategy whatever
+the first wave left -- and nothing if the budget admitted no first-wave agent at all.
+A refused agent is SKIPPED (or, before a retry, a FAILURE) with
+``BUDGET_EXCEEDED`` and spends nothing more. So spend never exceeds the budget as long
+as every call stays within its estimate. The cost guardian then prices every call and
+decides the final status.
 """
 
 from __future__ import annotations
@@ -30,10 +37,20 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from opx.agents import run_agent, session_id_for
+from opx.agents.invoke import Admission
 from opx.config import Settings
 from opx.consensus import compute_consensus
 from opx.context import incident_context, strategy_context
-from opx.cost import Pricing, cost_report, evaluate_budget
+from opx.cost import (
+    COST_PLACES,
+    Pricing,
+    admit_call,
+    agent_allowance,
+    agent_cost,
+    call_estimate,
+    cost_report,
+    evaluate_budget,
+)
 from opx.state import PARALLEL_AGENTS, STRATEGY_AGENT, AgentResult, ExecutionState
 
 CONSENSUS_NODE = "consensus"
@@ -64,7 +81,9 @@ def build_graph(deps: GraphDeps, checkpointer: BaseCheckpointSaver) -> CompiledS
     return builder.compile(checkpointer=checkpointer)
 
 
-def _invoke(deps: GraphDeps, agent: str, state: ExecutionState, context: dict) -> AgentResult:
+def _invoke(
+    deps: GraphDeps, agent: str, state: ExecutionState, context: dict, admit: Admission
+) -> AgentResult:
     return run_agent(
         agent,
         context,
@@ -72,12 +91,35 @@ def _invoke(deps: GraphDeps, agent: str, state: ExecutionState, context: dict) -
         settings=deps.settings.agents[agent],
         session_id=session_id_for(state["execution_id"], agent),
         policy=deps.settings.retry_policy,
+        admit=admit,
     )
+
+
+def _admission(deps: GraphDeps, allowance: Decimal, budget: Decimal) -> Admission:
+    """Admit an attempt only if this run's spend plus the call's worst case fits
+    ``allowance`` (out of the execution's ``budget``, for the message)."""
+
+    def admit(input_text: str, usage: Any, model_id: str | None) -> str | None:
+        spent = agent_cost(usage, model_id, deps.pricing)
+        estimate = call_estimate(input_text, deps.pricing, deps.settings.call_limits)
+        if admit_call(spent, estimate, allowance):
+            return None
+        return (
+            f"not called: worst-case estimate {estimate} USD for this call does not fit "
+            f"the {allowance} USD this agent may spend of the "
+            f"{budget.quantize(COST_PLACES)} USD budget "
+            f"(already spent {spent} USD)"
+        )
+
+    return admit
 
 
 def _first_wave_node(agent: str, deps: GraphDeps) -> Callable[[ExecutionState], dict]:
     def node(state: ExecutionState) -> dict:
-        result = _invoke(deps, agent, state, incident_context(state["incident"]))
+        budget = Decimal(state["budget_usd"])
+        allowance = agent_allowance(budget, len(PARALLEL_AGENTS))
+        admit = _admission(deps, allowance, budget)
+        result = _invoke(deps, agent, state, incident_context(state["incident"]), admit)
         return {"hypotheses": {agent: result}}
 
     node.__name__ = agent.replace("-", "_")
@@ -90,20 +132,38 @@ def _strategy_node(deps: GraphDeps) -> Callable[[ExecutionState], dict]:
         budget = evaluate_budget(spent, Decimal(state["budget_usd"]))
         if budget["state"] == "EXCEEDED":
             return {"strategy": _skipped(STRATEGY_AGENT, budget)}
+        if _all_refused(state["hypotheses"]):
+            return {"strategy": _skipped(STRATEGY_AGENT, budget, NOTHING_TO_SYNTHESIZE)}
+        admit = _admission(deps, Decimal(budget["remaining_usd"]), Decimal(budget["budget_usd"]))
         context = strategy_context(state["incident"], state["hypotheses"])
-        return {"strategy": _invoke(deps, STRATEGY_AGENT, state, context)}
+        return {"strategy": _invoke(deps, STRATEGY_AGENT, state, context, admit)}
 
     return response_strategy
 
 
-def _skipped(agent: str, budget: dict[str, Any]) -> AgentResult:
+#: Why response-strategy is not called when the budget admitted no first-wave agent:
+#: it would synthesize nothing, and the budget could not afford what it synthesizes.
+NOTHING_TO_SYNTHESIZE = (
+    "the budget admitted no first-wave agent, so there is nothing to synthesize; no Bedrock spend"
+)
+
+
+def _all_refused(hypotheses: dict[str, AgentResult]) -> bool:
+    return all(
+        result["status"] == "SKIPPED" and (result["error"] or {}).get("code") == "BUDGET_EXCEEDED"
+        for result in hypotheses.values()
+    )
+
+
+def _skipped(agent: str, budget: dict[str, Any], reason: str | None = None) -> AgentResult:
     return AgentResult(
         agent=agent,
         status="SKIPPED",
         output=None,
         error={
             "code": "BUDGET_EXCEEDED",
-            "message": (
+            "message": reason
+            or (
                 f"spent {budget['spent_usd']} USD of a {budget['budget_usd']} USD budget "
                 "before this agent; no further Bedrock spend"
             ),

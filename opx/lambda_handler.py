@@ -1,19 +1,28 @@
 """Lambda entry point: ``opx.lambda_handler.handler``.
 
-The handler never raises. Every path ends in a response dict -- 200 (analysis done,
-possibly degraded), 400 (the event is not one opx accepts, with every failing field),
-or 500 (a named error code) -- and one EMF metrics document.
+No unhandled exception: every path ends in a structured response -- 200 (analysis
+done, possibly degraded), 400 (the event is not one opx accepts, with every failing
+field), 500 (a named error code) or 409 (another invocation holds the execution) --
+one log line and one EMF metrics document. 200 and 400 are returned; 500 and 409
+leave as the one documented :class:`opx.errors.ExecutionRetryError` carrying that
+response, because for an asynchronous (EventBridge) invocation only a raised error
+makes Lambda retry and, after its last retry, keep the event in the dead-letter queue.
 
 Idempotency: the execution id is a hash of the event, and it is the LangGraph thread.
 A redelivered event whose execution completed returns the stored result without
 calling Bedrock; one whose execution was interrupted resumes from its last checkpoint.
+With DynamoDB checkpointing a run holds an in-progress lease
+(:mod:`opx.checkpointing.lease`), so a concurrent duplicate pays nothing and is
+answered 409 ``EXECUTION_IN_PROGRESS`` through the retry signal.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,14 +34,29 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph.state import CompiledStateGraph
 
 from opx import aws, metrics, response
+from opx.checkpointing import DynamoDBCheckpointer, lease
+from opx.checkpointing.errors import CheckpointCorruptError
+from opx.checkpointing.lease import LeaseHeldError
 from opx.config import ConfigurationError, Settings
 from opx.cost import load_pricing
+from opx.errors import IN_PROGRESS_CODE, ExecutionRetryError
 from opx.events import EventValidationError, Incident, parse_event
 from opx.graph import GraphDeps, all_results, build_graph
 from opx.ids import execution_id
 from opx.state import ExecutionState
 
+__all__ = ["DEFAULT_LEASE_SECONDS", "Container", "cold_start", "handler"]
+
 logger = Logger(service=metrics.SERVICE)
+
+#: Lease length when the context cannot say how long the invocation has left
+#: (Lambda's maximum timeout: a lease never lapses while its holder may still run).
+DEFAULT_LEASE_SECONDS = 900
+#: Store each checkpoint before the next step starts. LangGraph's default ("async")
+#: writes it in the background, so a failed write (a throttled table) surfaced only
+#: after the next step had already called -- and paid -- its agent, and the redelivery
+#: called it again (found by tests/e2e/test_dead_letter_redrive.py).
+DURABILITY = "sync"
 
 
 @dataclass(frozen=True)
@@ -75,8 +99,6 @@ def _get_container() -> Container:
 def _checkpointer(settings: Settings) -> BaseCheckpointSaver:
     if not settings.use_dynamodb_checkpointing:
         return InMemorySaver()
-    from opx.checkpointing import DynamoDBCheckpointer
-
     return DynamoDBCheckpointer(
         settings.checkpoint_table_name,
         client=aws.dynamodb(settings.region),
@@ -85,15 +107,16 @@ def _checkpointer(settings: Settings) -> BaseCheckpointSaver:
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
+    """Answer one delivery: returns 200/400, raises :class:`ExecutionRetryError` (500/409)."""
     started = time.time()
-    outcome = "error"
+    outcome = metrics.OUTCOME_ERROR
     cost = Decimal(0)
     agents: dict[str, str] = {}
     exec_id: str | None = None
     try:
         incident = parse_event(event)
         exec_id = execution_id(incident)
-        state = _run(_get_container(), event, incident, exec_id)
+        state = _answer(_get_container(), event, incident, exec_id, context)
         result = response.success(state)
         outcome = state["status"].lower()
         cost = Decimal(state["cost"]["total_usd"])
@@ -101,6 +124,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     except EventValidationError as exc:
         outcome = "invalid_input"
         result = response.invalid_input(exc.errors)
+    except LeaseHeldError as exc:
+        outcome = metrics.OUTCOME_IN_PROGRESS
+        result = response.in_progress(IN_PROGRESS_CODE, str(exc), exec_id)
     except Exception as exc:
         code, message = _classify(exc)
         _log_safely("exception", "execution failed", execution_id=exec_id, error=code)
@@ -115,16 +141,71 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         outcome=outcome,
         request_id=getattr(context, "aws_request_id", None),
     )
+    if outcome in (metrics.OUTCOME_ERROR, metrics.OUTCOME_IN_PROGRESS):
+        raise ExecutionRetryError(result)
     return result
+
+
+def _config(incident: Incident, exec_id: str) -> dict[str, Any]:
+    return {
+        "configurable": {"thread_id": exec_id, "incident_id": incident.incident_id},
+        "metadata": {"incident_id": incident.incident_id},
+    }
+
+
+def _answer(
+    container: Container, event: dict[str, Any], incident: Incident, exec_id: str, context: Any
+) -> ExecutionState:
+    """A completed execution's stored state; else run it under the execution's lease."""
+    snapshot = container.graph.get_state(_config(incident, exec_id))
+    if snapshot.values and not snapshot.next and not snapshot.tasks:
+        return snapshot.values  # completed before: same answer, no lease, no Bedrock call
+    checkpointer = container.checkpointer
+    if not isinstance(checkpointer, DynamoDBCheckpointer):
+        # One execution environment runs one invocation at a time: nothing to lease.
+        return _run(container, event, incident, exec_id)
+    held = lease.acquire(
+        checkpointer.client,
+        checkpointer.table_name,
+        exec_id,
+        _lease_owner(context),
+        seconds=_lease_seconds(context),
+    )
+    try:
+        # _run reads the state again under the lease: the holder we were racing with
+        # may have finished in between.
+        state = _run(container, event, incident, exec_id)
+    except Exception:
+        with contextlib.suppress(Exception):
+            lease.release(checkpointer.client, held)
+        raise
+    lease.release(checkpointer.client, held)
+    return state
+
+
+def _lease_owner(context: Any) -> str:
+    """The invocation's request id: Lambda keeps it across the async retries of one
+    event, so a retry may take over the lease its dead predecessor left."""
+    request_id = getattr(context, "aws_request_id", None)
+    if isinstance(request_id, str) and request_id:
+        return request_id
+    return f"anonymous-{uuid.uuid4().hex}"  # never stored in state or results
+
+
+def _lease_seconds(context: Any) -> int:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        with contextlib.suppress(Exception):
+            millis = remaining()
+            if isinstance(millis, int | float) and millis > 0:
+                return math.ceil(millis / 1000)
+    return DEFAULT_LEASE_SECONDS
 
 
 def _run(
     container: Container, event: dict[str, Any], incident: Incident, exec_id: str
 ) -> ExecutionState:
-    config = {
-        "configurable": {"thread_id": exec_id, "incident_id": incident.incident_id},
-        "metadata": {"incident_id": incident.incident_id},
-    }
+    config = _config(incident, exec_id)
     snapshot = container.graph.get_state(config)
     # A death between a step's last stored write and the next checkpoint leaves
     # ``next`` empty but ``tasks`` pending: that run is interrupted, not complete
@@ -132,7 +213,7 @@ def _run(
     if snapshot.values and not snapshot.next and not snapshot.tasks:
         return snapshot.values  # completed before: same answer, no Bedrock call
     if snapshot.next or snapshot.tasks:
-        return container.graph.invoke(None, config)  # interrupted: resume
+        return container.graph.invoke(None, config, durability=DURABILITY)  # interrupted: resume
     budget = incident.budget_usd
     if budget is None:
         budget = container.settings.default_budget_usd
@@ -142,13 +223,15 @@ def _run(
         "incident": incident.model_dump(mode="json"),
         "budget_usd": str(budget),
     }
-    return container.graph.invoke(initial, config)
+    return container.graph.invoke(initial, config, durability=DURABILITY)
 
 
 def _classify(exc: Exception) -> tuple[str, str]:
     """A stable error code for a 500, and a one-line message."""
     if isinstance(exc, ConfigurationError):
         return "CONFIGURATION_ERROR", str(exc)
+    if isinstance(exc, CheckpointCorruptError):
+        return "CHECKPOINT_CORRUPT", str(exc)[:1000]
     if isinstance(exc, EndpointConnectionError):
         return "AWS_UNREACHABLE", str(exc)
     if isinstance(exc, ClientError):

@@ -18,6 +18,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 NAMESPACE = "Phase6"
 SERVICE = "opx-executor"
+#: ``Outcome`` of a 500: the execution failed and was handed back to Lambda to retry
+#: (and at last to dead-letter); the stack alarms on it.
+OUTCOME_ERROR = "error"
+#: ``Outcome`` of a 409: a concurrent duplicate delivery, answered without any work.
+OUTCOME_IN_PROGRESS = "in_progress"
 
 _metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 

@@ -51,6 +51,14 @@ def invalid_input(errors: list[FieldError]) -> dict[str, Any]:
     }
 
 
+def in_progress(code: str, message: str, execution_id: str | None) -> dict[str, Any]:
+    """409: another invocation holds the execution; a retry will return its result."""
+    body: dict[str, Any] = {"error": code, "message": message}
+    if execution_id is not None:
+        body["execution_id"] = execution_id
+    return {"statusCode": 409, "body": body}
+
+
 def server_error(code: str, message: str, execution_id: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"error": code, "message": message}
     if execution_id is not None:

@@ -19,8 +19,13 @@ from opx.cost import (
     DEFAULT_BUDGET_USD,
     UNREPORTED_MODEL,
     WARN_RATIO,
+    CallLimits,
+    ModelRate,
     PricingError,
+    admit_call,
+    agent_allowance,
     agent_cost,
+    call_estimate,
     cost_report,
     evaluate_budget,
     load_pricing,
@@ -470,3 +475,42 @@ def test_budget_boundaries_at_exactly_80_and_100_percent(budget: Decimal) -> Non
     below_full = budget - COST_PLACES
     if below_full >= 0:
         assert evaluate_budget(below_full, budget)["state"] in {"OK", "WARN"}
+
+
+def test_call_estimate_is_input_bytes_plus_overhead_and_max_output_at_the_top_rate() -> None:
+    pricing = load_pricing()
+    # Highest rates in the table: 0.003 in, 0.015 out per 1K (Claude Sonnet class).
+    assert pricing.fallback == ModelRate(Decimal("0.003"), Decimal("0.015"))
+    limits = CallLimits(overhead_input_tokens=1000, max_output_tokens=1024)
+    # (4000 + 1000) x 0.003 / 1000 + 1024 x 0.015 / 1000 = 0.015 + 0.01536
+    assert call_estimate("x" * 4000, pricing, limits) == Decimal("0.030360")
+    # Multi-byte text counts bytes, not characters (a token is at least one byte).
+    assert call_estimate("é" * 2000, pricing, limits) == Decimal("0.030360")
+    # Rounded up, never down: the estimate stays an upper bound.
+    assert call_estimate("x", pricing, CallLimits(0, 0)) == Decimal("0.000003")
+    assert call_estimate("", pricing, CallLimits(0, 1)) == Decimal("0.000015")
+
+
+def test_allowance_shares_never_add_up_to_more_than_the_budget() -> None:
+    assert agent_allowance(Decimal("0.25"), 5) == Decimal("0.050000")
+    assert agent_allowance(Decimal("0.000004"), 5) == Decimal("0.000000")
+    assert agent_allowance(Decimal("1"), 3) == Decimal("0.333333")
+    with pytest.raises(ValueError):
+        agent_allowance(Decimal("1"), 0)
+
+
+@given(
+    budget=st.decimals(min_value=0, max_value=1000, places=6),
+    agents=st.integers(1, 10),
+)
+def test_allowances_fit_the_budget(budget: Decimal, agents: int) -> None:
+    assert agent_allowance(budget, agents) * agents <= budget
+
+
+def test_admission_needs_the_whole_estimate_to_fit_and_nothing_fits_zero() -> None:
+    assert admit_call(Decimal("0.01"), Decimal("0.04"), Decimal("0.05"))
+    assert not admit_call(Decimal("0.010001"), Decimal("0.04"), Decimal("0.05"))
+    assert not admit_call(Decimal(0), Decimal("0.000001"), Decimal(0))
+    assert not admit_call(Decimal(0), Decimal(0), Decimal(0))
+    with pytest.raises(TypeError):
+        admit_call(0.01, Decimal("0.04"), Decimal("0.05"))  # type: ignore[arg-type]

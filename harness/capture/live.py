@@ -51,6 +51,7 @@ def run_live(
 ) -> LiveRun:
     """Deliver ``events`` to the handler against live AWS, recording every answer
     (``admit`` may refuse a call before it goes out: see :class:`Recorder`)."""
+    from opx.errors import response_of
     from opx.lambda_handler import cold_start, handler
 
     table = checkpoint_table or EMBEDDED_TABLE
@@ -70,7 +71,7 @@ def run_live(
                     _create_embedded_table(session, table)
                 cold_start()
                 started = datetime.now(UTC).replace(microsecond=0)
-                responses = [handler(event, LambdaContext()) for event in events]
+                responses = [response_of(handler, event, LambdaContext()) for event in events]
                 final_state, trail = read_checkpoints(responses, _saver(session, table))
             finally:
                 cold_start()

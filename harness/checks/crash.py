@@ -118,6 +118,8 @@ class CrashLayer(Layer):
 
         point = self.point
         for sort_key in _sort_keys(request, operation):
+            if keys.is_meta(sort_key):
+                continue  # the execution's in-progress lease: not a checkpoint write
             parsed = keys.parse(sort_key)
             owner = keys.parse(parsed.owner) if parsed.kind == "chunk" and parsed.owner else parsed
             if owner.kind == "head":

@@ -99,6 +99,7 @@ class _Observed:
 def _deliver(point: CrashPoint | None, cold: bool, seen: _Observed) -> Any:
     def deliver(scenario: Scenario, transport: TransportLayer) -> list[dict[str, Any]]:
         from opx import lambda_handler
+        from opx.errors import response_of
         from opx.events import EventValidationError, parse_event
         from opx.ids import execution_id
 
@@ -111,7 +112,7 @@ def _deliver(point: CrashPoint | None, cold: bool, seen: _Observed) -> Any:
             assert isinstance(transport, CrashLayer)
             transport.point, transport.thread_id, transport.armed = point, thread_id, True
             try:
-                answered = lambda_handler.handler(event, LambdaContext())
+                answered = response_of(lambda_handler.handler, event, LambdaContext())
                 seen.swallowed = f"statusCode {answered.get('statusCode')}"
             except SimulatedCrash:
                 seen.swallowed = None
@@ -121,7 +122,9 @@ def _deliver(point: CrashPoint | None, cold: bool, seen: _Observed) -> Any:
             if cold:
                 lambda_handler.cold_start()
         # Later events of the scenario (a redelivery, say) follow the resumed one.
-        responses = [lambda_handler.handler(e, LambdaContext()) for e in scenario.events]
+        responses = [
+            response_of(lambda_handler.handler, e, LambdaContext()) for e in scenario.events
+        ]
         if thread_id:
             config = {"configurable": {"thread_id": thread_id}}
             state = lambda_handler._get_container().graph.get_state(config)

@@ -182,11 +182,7 @@ class ActionGroupKind(ScenarioKind):
         return ActionGroupResult(
             scenario=env.scenario.name,
             responses=responses,
-            clock={
-                "start": env.scenario.clock.start.isoformat(),
-                "end": env.clock.now().isoformat(),
-                "slept_s": sorted(env.clock.slept),
-            },
+            clock=env.clock_record(),
             logs=env.output.getvalue().splitlines(),
             action_group=str(env.scenario.action_group),
             aws_calls=_call_log(env.transport).entries,

@@ -86,9 +86,13 @@ class ExecutorKind(ScenarioKind):
         cold_start()
 
     def deliver(self, scenario: Scenario, transport: TransportLayer) -> list[Any]:
+        """Each event once, in order; a failure the executor signals to Lambda by
+        raising (:class:`opx.errors.ExecutionRetryError`, so Lambda retries and then
+        dead-letters) is recorded as the structured response it carries."""
+        from opx.errors import response_of
         from opx.lambda_handler import handler
 
-        return [handler(event, LambdaContext()) for event in scenario.events]
+        return [response_of(handler, event, LambdaContext()) for event in scenario.events]
 
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:
         final_state, trail = read_checkpoints(responses)
@@ -96,11 +100,7 @@ class ExecutorKind(ScenarioKind):
         return ExecutorResult(
             scenario=env.scenario.name,
             responses=responses,
-            clock={
-                "start": env.scenario.clock.start.isoformat(),
-                "end": env.clock.now().isoformat(),
-                "slept_s": sorted(env.clock.slept),
-            },
+            clock=env.clock_record(),
             logs=[line for line in text.splitlines() if '"_aws"' not in line],
             final_state=final_state,
             checkpoints=trail,

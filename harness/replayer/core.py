@@ -54,6 +54,14 @@ class ReplayEnvironment:
     def source(self) -> AnswerSource:
         return self.transport.transport.source
 
+    def clock_record(self) -> dict[str, Any]:
+        """The replay's time as a result reports it: start, end, every sleep."""
+        return {
+            "start": self.scenario.clock.start.isoformat(),
+            "end": self.clock.now().isoformat(),
+            "slept_s": sorted(self.clock.slept),
+        }
+
     def deliver_events(self) -> list[Any]:
         """The kind's own delivery: each event once, in order."""
         return kind_named(self.scenario.kind).deliver(self.scenario, self.transport)

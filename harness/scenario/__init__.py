@@ -4,7 +4,14 @@
 prints), :mod:`.loading` reads files with one-line errors.
 """
 
-from harness.scenario.loading import ScenarioError, discover, json_path, json_schema, load_scenario
+from harness.scenario.loading import (
+    ScenarioError,
+    discover,
+    error_line,
+    json_path,
+    json_schema,
+    load_scenario,
+)
 from harness.scenario.model import (
     KIND_FIELDS,
     SCHEMA_VERSION,
@@ -47,6 +54,7 @@ __all__ = [
     "StreamEvent",
     "TraceEvent",
     "discover",
+    "error_line",
     "json_path",
     "json_schema",
     "load_scenario",

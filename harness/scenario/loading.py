@@ -28,12 +28,19 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        # A kind's rule about one field (``KindFieldError``) is reported at that field.
-        field = getattr(first.get("ctx", {}).get("error"), "field", None)
-        where = json_path((*first["loc"], field) if isinstance(field, str) else first["loc"])
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ScenarioError(f"{path}: {where}: {first['msg']}{more}") from None
+        raise ScenarioError(f"{path}: {error_line(exc)}") from None
+
+
+def error_line(exc: ValidationError, skip: tuple[str, ...] = ()) -> str:
+    """A pydantic error as one line: the first problem's JSON path (``skip``: union
+    branch names to leave out of it), its message, how many more there are."""
+    first = exc.errors()[0]
+    loc = tuple(part for part in first["loc"] if part not in skip)
+    # A kind's rule about one field (``KindFieldError``) is reported at that field.
+    field = getattr(first.get("ctx", {}).get("error"), "field", None)
+    where = json_path((*loc, field) if isinstance(field, str) else loc)
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {first['msg']}{more}"
 
 
 def json_path(loc: tuple[int | str, ...]) -> str:
@@ -53,4 +60,11 @@ def json_schema() -> dict[str, Any]:
     return Scenario.model_json_schema()
 
 
-__all__ = ["ScenarioError", "discover", "json_path", "json_schema", "load_scenario"]
+__all__ = [
+    "ScenarioError",
+    "discover",
+    "error_line",
+    "json_path",
+    "json_schema",
+    "load_scenario",
+]

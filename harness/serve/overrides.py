@@ -25,16 +25,14 @@ scenarios are, so an override is served exactly as a scripted answer is replayed
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
-from harness.authoring import AgentScript, agent_output
-from harness.scenario import Interaction, json_path
-from harness.specs.compile import expand
+from harness.authoring import AgentScript
+from harness.scenario import Interaction, error_line, json_path
+from harness.specs.compile import agent_script, expand, read_yaml
 from harness.specs.model import AgentSpec
 from harness.wire import INVOKE_AGENT
 
@@ -61,27 +59,7 @@ class AgentOverride(AgentSpec):
 
     def script(self) -> AgentScript:
         """The authoring script serving this answer (faults first, then the answer)."""
-        output: Any = self.output
-        if self.answer is not None:
-            answer = self.answer
-            output = agent_output(
-                answer.hypothesis,
-                [(r.type, r.description, r.confidence) for r in answer.recommendations],
-                confidence=answer.confidence,
-                status=answer.status,
-                citations=tuple(answer.citations),
-            )
-            output["disclaimer"] = answer.disclaimer
-            output["findings"].update(answer.evidence)
-        return AgentScript(
-            output=output,
-            input_tokens=self.tokens[0],
-            output_tokens=self.tokens[1],
-            model_id=self.model,
-            latency_ms=self.latency_ms,
-            faults=tuple(f for fault in self.faults for f in fault.expanded()),
-            error=self.error,
-        )
+        return agent_script(self)
 
     def interaction(self) -> Interaction:
         """The answer as a scenario interaction (its request is not served on)."""
@@ -110,39 +88,17 @@ def parse_overrides(data: Any, source: str = "<overrides>") -> dict[str, AgentOv
     try:
         return _OVERRIDES.validate_python(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise OverridesError(f"{source}: {json_path(first['loc'])}: {first['msg']}{more}") from None
+        raise OverridesError(f"{source}: {error_line(exc)}") from None
 
 
 def load_overrides(path: str | Path) -> dict[str, AgentOverride]:
     """The validated overrides in ``path`` (YAML or JSON)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise OverridesError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise OverridesError(f"{path}{where}: invalid YAML ({problem})") from None
-    _reject_dates(data, (), path)
+        data = read_yaml(path)
+    except ValueError as exc:
+        raise OverridesError(str(exc)) from None
     return parse_overrides(data, str(path))
-
-
-def _reject_dates(value: Any, loc: tuple[int | str, ...], path: Path) -> None:
-    """An unquoted timestamp in YAML is a datetime, which no answer can carry."""
-    if isinstance(value, date | datetime):
-        raise OverridesError(f"{path}: {json_path(loc)}: unquoted date/time; write it in quotes")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _reject_dates(item, (*loc, str(key)), path)
-    elif isinstance(value, list):
-        for n, item in enumerate(value):
-            _reject_dates(item, (*loc, n), path)
 
 
 __all__ = [

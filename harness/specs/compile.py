@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from harness import authoring
 from harness.authoring import AgentScript, AwsAnswer, agent_output, invocation_event
-from harness.scenario import Scenario, SetupCall, json_path
+from harness.scenario import Scenario, SetupCall, error_line, json_path
 from harness.specs.generators import GENERATORS
 from harness.specs.model import (
     ActionGroupSpec,
@@ -35,9 +35,11 @@ from harness.wire import UnmatchedRequestError
 __all__ = [
     "AuthoringFailed",
     "SpecError",
+    "agent_script",
     "compile_spec",
     "expand",
     "load_spec",
+    "read_yaml",
 ]
 
 
@@ -57,37 +59,44 @@ def load_spec(path: str | Path) -> Spec:
     """The validated spec in ``path``; its name is the file's stem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(f"{path}{where}: invalid YAML ({problem})") from None
+        data = read_yaml(path)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
     if not isinstance(data, dict):
         raise SpecError(f"{path}: $: a spec is a mapping (name: value lines)")
-    _reject_dates(data, (), path)
     if data.setdefault("name", path.stem) != path.stem:
         raise SpecError(f"{path}: $.name: {data['name']!r} is not the file's name {path.stem!r}")
     model = ActionGroupSpec if data.get("kind") == "action-group" else ExecutorSpec
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = json_path(tuple(p for p in first["loc"] if p not in ("invocation", "verbatim")))
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        message = first["msg"].removeprefix("Value error, ")
-        raise SpecError(f"{path}: {where}: {message}{more}") from None
+        # A rule's own message names the rule; pydantic's "Value error, " adds nothing.
+        line = error_line(exc, skip=("invocation", "verbatim")).replace(": Value error, ", ": ", 1)
+        raise SpecError(f"{path}: {line}") from None
+
+
+def read_yaml(path: Path) -> Any:
+    """``path`` read with ``yaml.safe_load``; ``ValueError`` with one line naming the
+    file (and line, column, or JSON path) when it cannot be read, parsed, or holds an
+    unquoted date -- YAML reads ``2026-03-12T14:27:00Z`` as a datetime, no JSON value."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ValueError(f"{path}{where}: invalid YAML ({problem})") from None
+    _reject_dates(data, (), path)
+    return data
 
 
 def _reject_dates(value: Any, loc: tuple[int | str, ...], path: Path) -> None:
-    """YAML reads an unquoted ``2026-03-12T14:27:00Z`` as a datetime, which is no JSON
-    value; say where instead of failing somewhere downstream."""
     if isinstance(value, date | datetime):
-        raise SpecError(f"{path}: {json_path(loc)}: unquoted date/time; write it in quotes")
+        raise ValueError(f"{path}: {json_path(loc)}: unquoted date/time; write it in quotes")
     if isinstance(value, dict):
         for key, item in value.items():
             _reject_dates(item, (*loc, str(key)), path)
@@ -186,7 +195,8 @@ def _executor_recipe(spec: ExecutorSpec) -> authoring.ExecutorSpec:
         description=spec.description,
         events=events,
         agents={
-            agent: _script(script, f"$.agents.{agent}") for agent, script in spec.agents.items()
+            agent: agent_script(script, f"$.agents.{agent}")
+            for agent, script in spec.agents.items()
         },
         clock_start=datetime.fromisoformat(spec.start).astimezone(UTC),
         tags=spec.tags,
@@ -229,7 +239,9 @@ def _agent_env(ids: Mapping[str, tuple[str, str]]) -> dict[str, str]:
     return env
 
 
-def _script(spec: AgentSpec, where: str) -> AgentScript:
+def agent_script(spec: AgentSpec, where: str = "$") -> AgentScript:
+    """The authoring script of one agent block (generators expanded; ``where`` names
+    the block in their errors) -- for specs and for ``opx-harness serve`` overrides."""
     output: Any = expand(spec.output, f"{where}.output")
     if spec.answer is not None:
         answer = spec.answer

@@ -1,12 +1,17 @@
-"""Two alarms: agents failing, and incidents the executor could not process at all.
+"""Three alarms: agents failing, executions failing, and incidents never analysed.
 
 **Agent failure rate.** The executor emits ``Agent/FailureRate`` once per invocation,
 split by the ``Outcome`` dimension (``opx.metrics``). An alarm on that metric would
 have to pick one ``Outcome`` and would average per-invocation rates; the fleet-wide
 rate -- failed agent calls over all agent calls -- is metric math over the
 ``Agent/FailureCount`` and ``Agent/SuccessCount`` sums of every outcome in which
-agents run. ``invalid_input`` and ``error`` invocations run no agent and emit zero
-counts (checked against replays in ``tests/infra/test_executor_contract.py``).
+agents run. ``invalid_input``, ``error`` and ``in_progress`` invocations run no agent
+and emit zero counts, as does a ``failed`` one whose budget admitted no agent (checked
+against replays in ``tests/infra/test_executor_contract.py``).
+
+**Execution errors.** Every 500 is emitted with ``Outcome=error`` and handed back to
+Lambda as :class:`opx.errors.ExecutionRetryError`; one in five minutes alarms, long
+before its retries run out and the event reaches the dead-letter queue.
 
 **Dead letters.** Any message in the dead-letter queue is an incident that was
 never analysed.
@@ -27,6 +32,7 @@ from opx import metrics
 AGENT_OUTCOMES = ("succeeded", "degraded", "failed")
 FAILURE_COUNT = "Agent/FailureCount"
 SUCCESS_COUNT = "Agent/SuccessCount"
+EXECUTION_COUNT = "Execution/Count"
 PERIOD = Duration.minutes(5)
 #: Percent of agent calls failing, over three consecutive 5-minute periods.
 FAILURE_RATE_THRESHOLD = 25
@@ -57,6 +63,11 @@ def agent_failure_rate() -> cloudwatch.MathExpression:
         label="Agent/FailureRate (all outcomes, %)",
         period=PERIOD,
     )
+
+
+def execution_errors() -> cloudwatch.Metric:
+    """Invocations that ended in a 500 (``Outcome=error``), summed per period."""
+    return agent_metric(EXECUTION_COUNT, metrics.OUTCOME_ERROR)
 
 
 class Alarms(Construct):
@@ -96,7 +107,18 @@ class Alarms(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+        self.execution_errors = execution_errors().create_alarm(
+            self,
+            "ExecutionErrors",
+            alarm_name=f"opx-{stage}-execution-errors",
+            alarm_description="The executor failed an incident (Outcome=error: a 500 handed "
+            "back to Lambda, which retries it and at last dead-letters it)",
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
         if topic_arn is not None:
             topic = actions.SnsAction(sns.Topic.from_topic_arn(self, "Topic", topic_arn))
-            for alarm in (self.agent_failure_rate, self.dead_letters):
+            for alarm in (self.agent_failure_rate, self.dead_letters, self.execution_errors):
                 alarm.add_alarm_action(topic)

@@ -16,7 +16,7 @@ Context keys (``-c key=value`` or ``cdk.json``; lists and objects may be JSON te
                             or fields keep the executor's defaults
 ``opx:logGroups``           log groups (names or ``*`` patterns) Logs Insights may query
 ``opx:incidentHistoryTable`` the incident-history table the action group reads
-``opx:alarmTopicArn``       optional SNS topic both alarms notify
+``opx:alarmTopicArn``       optional SNS topic every alarm notifies
 =========================== ===============================================================
 """
 

@@ -20,12 +20,19 @@ from opx.action_groups.registry import ActionGroup
 from opx.agents.settings import AgentSettings
 
 #: What the DynamoDB checkpointer calls on its table (``opx/checkpointing/store.py``):
-#: Query (reads, consistent, never the GSI), PutItem (heads, task writes),
-#: BatchWriteItem (chunks over 380 KB). Its TransactWriteItems holds only ``Put``
-#: items, which IAM authorizes as ``dynamodb:PutItem`` (DynamoDB has no separate
-#: transaction action). ``tests/infra/test_executor_contract.py`` checks this list
-#: against the calls a replay of every scenario really makes.
-CHECKPOINT_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query")
+#: Query (reads, consistent, never the GSI), PutItem (heads, task writes, and the
+#: conditional put that takes the in-progress lease, ``opx/checkpointing/lease.py``),
+#: BatchWriteItem (chunks over 380 KB), DeleteItem (the lease's conditional release).
+#: Its TransactWriteItems holds only ``Put`` items, which IAM authorizes as
+#: ``dynamodb:PutItem`` (DynamoDB has no separate transaction action).
+#: ``tests/infra/test_executor_contract.py`` checks this list against the calls a
+#: replay of every scenario really makes.
+CHECKPOINT_ACTIONS = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+)
 INVOKE_AGENT = "bedrock:InvokeAgent"
 
 

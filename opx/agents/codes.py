@@ -22,6 +22,9 @@ AGENT_INVOCATION_FAILED = "AGENT_INVOCATION_FAILED"
 AGENT_UNREACHABLE = "AGENT_UNREACHABLE"
 #: Anything else (a bug, an unserializable context): still data, never an exception.
 AGENT_INTERNAL_ERROR = "AGENT_INTERNAL_ERROR"
+#: The budget admitted no further call: before the first attempt the agent is
+#: SKIPPED; before a retry it is a FAILURE (its earlier attempts were billed).
+BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
 
 #: Codes :func:`opx.agents.parse_agent_output` can raise.
 OUTPUT_ERROR_CODES: frozenset[str] = frozenset(
@@ -29,5 +32,11 @@ OUTPUT_ERROR_CODES: frozenset[str] = frozenset(
 )
 #: Every code an ``AgentResult["error"]`` produced by this package can carry.
 ALL_ERROR_CODES: frozenset[str] = OUTPUT_ERROR_CODES | frozenset(
-    {RETRIES_EXHAUSTED, AGENT_INVOCATION_FAILED, AGENT_UNREACHABLE, AGENT_INTERNAL_ERROR}
+    {
+        RETRIES_EXHAUSTED,
+        AGENT_INVOCATION_FAILED,
+        AGENT_UNREACHABLE,
+        AGENT_INTERNAL_ERROR,
+        BUDGET_EXCEEDED,
+    }
 )

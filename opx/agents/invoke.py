@@ -22,7 +22,12 @@ from opx.agents.prompts import render_input
 from opx.agents.retry import RetryPolicy, is_retryable
 from opx.agents.settings import AgentSettings
 from opx.agents.stream import StreamCollector
-from opx.state import AgentError, AgentResponse, AgentResult, ResponseError
+from opx.state import AgentError, AgentResponse, AgentResult, ResponseError, Usage
+
+#: Asked before every InvokeAgent attempt, with the input text and what the earlier
+#: attempts of this run spent (tokens, model id): ``None`` admits the call, a string
+#: refuses it and says why (``BUDGET_EXCEEDED``).
+Admission = Callable[[str, Usage, str | None], str | None]
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +107,24 @@ class _Run:
             attempts=self.attempts,
             responses=self.responses,
         )
+
+    def usage(self) -> Usage:
+        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+
+    def refused(self, message: str) -> AgentResult:
+        """The budget admitted no further attempt: SKIPPED before the first one."""
+        if self.attempts == 0:
+            return AgentResult(
+                agent=self.agent,
+                status="SKIPPED",
+                output=None,
+                error={"code": codes.BUDGET_EXCEEDED, "message": _truncate(message)},
+                usage=self.usage(),
+                model_id=None,
+                attempts=0,
+                responses=[],
+            )
+        return self.failure(codes.BUDGET_EXCEEDED, message)
 
     def failure(self, code: str, message: str) -> AgentResult:
         logger.warning(
@@ -193,9 +216,14 @@ def _run_with_retries(
     request: Mapping[str, Any],
     policy: RetryPolicy,
     sleep: Callable[[float], None] | None,
+    admit: Admission | None = None,
 ) -> AgentResult:
     last_error = ""
     while run.attempts < policy.max_attempts:
+        if admit is not None:
+            refusal = admit(request["inputText"], run.usage(), run.model_id)
+            if refusal is not None:
+                return run.refused(refusal)
         result, retryable_error = _attempt(run, client, request)
         if result is not None:
             return result
@@ -224,8 +252,12 @@ def run_agent(
     session_id: str,
     policy: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so sharing is safe
     sleep: Callable[[float], None] | None = None,
+    admit: Admission | None = None,
 ) -> AgentResult:
     """Call InvokeAgent with retries and return the result; never raises.
+
+    ``admit``, when given, is asked before *every* attempt (first and retries); a
+    refusal ends the run without a call (:data:`Admission`).
 
     ``client`` is a ``bedrock-agent-runtime`` client whose botocore retries are off.
     ``sleep`` defaults to ``time.sleep`` looked up at call time, so a harness that
@@ -246,6 +278,6 @@ def run_agent(
         "enableTrace": True,
     }
     try:
-        return _run_with_retries(run, client, request, policy, sleep)
+        return _run_with_retries(run, client, request, policy, sleep, admit)
     except Exception as error:  # a bug here or in an injected sleep: still just data
         return run.failure(codes.AGENT_INTERNAL_ERROR, f"{type(error).__name__}: {error}")

@@ -33,6 +33,9 @@ SEPARATOR = "#"
 #: The character right after the separator: closes an inclusive BETWEEN range.
 RANGE_END = "$"
 REGULAR_SLOT = "r"
+#: Sort keys of items that are not part of any checkpoint (the in-progress lease).
+#: ``!`` (0x21) is escaped in every checkpoint key part, so the two never collide.
+META_PREFIX = "!"
 _ESCAPE_AT_OR_BELOW = 0x25
 
 
@@ -84,6 +87,26 @@ def write_key(checkpoint_ns: str, checkpoint_id: str, task_id: str, slot: str) -
     return SEPARATOR.join((head, "w", escape(task_id), slot))
 
 
+def task_range(checkpoint_ns: str, checkpoint_id: str, task_id: str) -> tuple[str, str]:
+    """Inclusive bounds of every write slot (and its chunks) of one task."""
+    prefix = SEPARATOR.join((head_key(checkpoint_ns, checkpoint_id), "w", escape(task_id)))
+    return prefix + SEPARATOR, prefix + RANGE_END
+
+
+def regular_slot(n: int) -> str:
+    """The slot of a task's ``n``-th item of regular writes: ``r``, ``r1``, ``r2``..."""
+    return REGULAR_SLOT if n == 0 else f"{REGULAR_SLOT}{n}"
+
+
+def regular_slot_number(slot: str) -> int | None:
+    """Inverse of :func:`regular_slot`; ``None`` for a special slot."""
+    if slot == REGULAR_SLOT:
+        return 0
+    if slot.startswith(REGULAR_SLOT) and slot[1:].isdigit() and len(slot) <= 6:
+        return int(slot[1:])
+    return None
+
+
 def chunk_key(owner_key: str, seq: int) -> str:
     return f"{owner_key}{SEPARATOR}c{seq:05d}"
 
@@ -98,6 +121,14 @@ class ParsedKey:
     #: For a chunk: the sort key of the item it belongs to, and its position.
     owner: str | None = None
     seq: int | None = None
+    #: For a write: ``r``, ``r<n>`` (regular writes, in the order they were added)
+    #: or ``-1``..``-4`` (one special write).
+    slot: str | None = None
+
+
+def is_meta(sort_key: str) -> bool:
+    """True for items next to the thread's checkpoints, such as its lease."""
+    return sort_key.startswith(META_PREFIX)
 
 
 def parse(sort_key: str) -> ParsedKey:
@@ -112,7 +143,7 @@ def parse(sort_key: str) -> ParsedKey:
     if rest[0] == "w" and len(rest) in (3, 4):
         task_id = unescape(rest[1])
         if len(rest) == 3:
-            return ParsedKey(ns, cid, "write", task_id=task_id)
+            return ParsedKey(ns, cid, "write", task_id=task_id, slot=rest[2])
         rest_chunk, owner_parts = rest[3], parts[:-1]
     elif len(rest) == 1:
         rest_chunk, owner_parts = rest[0], parts[:2]

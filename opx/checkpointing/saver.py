@@ -41,7 +41,8 @@ makes 16 calls per invocation (1 Query, 6 checkpoints, 9 task writes), against
 
 Why one item per task: a task's writes become visible together (a PutItem is
 atomic), so a resume never sees half of a task's output and skips re-running it.
-A repeated call overwrites the same item: idempotent per (task_id, idx). Owners
+Repeated calls for a task keep LangGraph's ``InMemorySaver`` semantics: the first
+write per (task_id, idx) wins, a special write replaces the previous one. Owners
 are stored only after their chunks, so a visible item with a missing chunk is
 corruption and raises :class:`~opx.checkpointing.CheckpointCorruptError`; a head
 that never landed hides its checkpoint's writes (that step simply re-runs).
@@ -71,11 +72,15 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from opx.checkpointing import codec, items, keys
-from opx.checkpointing.store import ThreadTable
+from opx.checkpointing.errors import CheckpointCorruptError, CheckpointWriteError
+from opx.checkpointing.store import SlotTakenError, ThreadTable
 
 SECONDS_PER_DAY = 86_400
 #: First page of a "latest checkpoint" read: the head plus up to 15 writes/chunks.
 DEFAULT_PAGE_SIZE = 16
+#: Conditional writes of one put_writes call before giving up (only racing calls
+#: for the same task ever need a second).
+MAX_SLOT_ATTEMPTS = 5
 DEFAULT_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 
 
@@ -232,22 +237,28 @@ class DynamoDBCheckpointer(BaseCheckpointSaver[int]):
         thread_id: str = conf["thread_id"]
         checkpoint_ns: str = conf.get("checkpoint_ns", "")
         checkpoint_id: str = conf["checkpoint_id"]
-        # Regular writes of a call share one item (slot "r"), so a task's output
-        # lands atomically in one PutItem; each special write (error, interrupt...)
-        # owns a fixed slot that a later call for the same task overwrites.
-        slots: dict[str, list[tuple[int, str, tuple[str, bytes]]]] = {}
+        # LangGraph's InMemorySaver semantics: the first write per (task_id, idx) wins,
+        # a special write (error, interrupt...) replaces the task's previous one. The
+        # regular writes of a call share one item, so a task's output lands atomically;
+        # the first call stores them under slot "r" if it is free (one conditional
+        # PutItem). A later call for the same task stores only the indexes not yet
+        # taken, in the next free slot "r1", "r2"... (one Query more, only then).
+        regular: list[tuple[int, str, tuple[str, bytes]]] = []
+        specials: dict[str, list[tuple[int, str, tuple[str, bytes]]]] = {}
         for position, (channel, value) in enumerate(writes):
             special = WRITES_IDX_MAP.get(channel)
             typed = codec.dumps(self.serde, value)
             if special is None:
-                slots.setdefault(keys.REGULAR_SLOT, []).append((position, channel, typed))
+                regular.append((position, channel, typed))
             else:
-                slots[str(special)] = [(special, channel, typed)]
-        if not slots:
+                specials[str(special)] = [(special, channel, typed)]
+        if not regular and not specials:
             return
         ttl = self._ttl()
-        encoded = [
-            items.encode_writes(
+        where = (thread_id, checkpoint_ns, checkpoint_id, task_id)
+
+        def encode(slot: str, slot_writes: list[tuple[int, str, tuple[str, bytes]]]) -> Any:
+            return items.encode_writes(
                 thread_id=thread_id,
                 checkpoint_ns=checkpoint_ns,
                 checkpoint_id=checkpoint_id,
@@ -257,9 +268,65 @@ class DynamoDBCheckpointer(BaseCheckpointSaver[int]):
                 writes=slot_writes,
                 ttl=ttl,
             )
-            for slot, slot_writes in sorted(slots.items())
-        ]
-        self._table.write(encoded)
+
+        plan = (keys.regular_slot(0), regular)
+        first = encode(*plan) if regular else None
+        if first is not None and first.chunks:
+            # Never write chunks under a slot that may be taken: look first.
+            plan = self._free_slot(where, regular)
+        for _ in range(MAX_SLOT_ATTEMPTS):
+            slot, todo = plan
+            encoded = [encode(slot, todo)] if todo else []
+            encoded += [encode(s, w) for s, w in sorted(specials.items())]
+            if not encoded:
+                return
+            try:
+                self._table.write(encoded)
+                return
+            except SlotTakenError:
+                plan = self._free_slot(where, regular)
+        raise CheckpointWriteError(
+            f"task {task_id!r} of checkpoint {checkpoint_id!r}: no free write slot after "
+            f"{MAX_SLOT_ATTEMPTS} attempts"
+        )
+
+    def _free_slot(
+        self,
+        where: tuple[str, str, str, str],
+        regular: list[tuple[int, str, tuple[str, bytes]]],
+    ) -> tuple[str, list[tuple[int, str, tuple[str, bytes]]]]:
+        """The task's next free regular slot, and the writes whose index is not taken."""
+        thread_id, checkpoint_ns, checkpoint_id, task_id = where
+        bounds = keys.task_range(checkpoint_ns, checkpoint_id, task_id)
+        taken: set[int] = set()
+        used = -1
+        now = int(time.time())
+        for item in self._table.query(thread_id, bounds, first_page=None):
+            parsed = keys.parse(item[items.SK]["S"])
+            number = keys.regular_slot_number(parsed.slot or "")
+            if parsed.kind != "write" or number is None:
+                continue
+            used = max(used, number)  # an expired slot's key is still occupied
+            if items.is_expired(item, now):
+                continue  # ...but its writes are absent, as for every reader
+            try:
+                taken |= items.taken_indexes(item)
+            except ValueError as exc:
+                raise CheckpointCorruptError(
+                    thread_id, checkpoint_ns, checkpoint_id, str(exc), sort_key=item[items.SK]["S"]
+                ) from exc
+        return keys.regular_slot(used + 1), [w for w in regular if w[0] not in taken]
+
+    def get_next_version(self, current: Any, channel: None = None) -> Any:
+        """Integers for this saver's own checkpoints (1, 2, ...); for a checkpoint whose
+        versions are strings (saved by InMemorySaver or an older LangGraph), the next
+        string in InMemorySaver's format ``<32-digit counter>.<16 chars>`` -- with a
+        fixed suffix instead of InMemorySaver's random one, so replays repeat."""
+        if current is None:
+            return 1
+        if isinstance(current, str):
+            return f"{int(current.split('.')[0]) + 1:032}.{0.0:016}"
+        return current + 1
 
     def delete_thread(self, thread_id: str) -> None:
         self._table.delete(self._table.keys(thread_id))
@@ -273,8 +340,11 @@ class DynamoDBCheckpointer(BaseCheckpointSaver[int]):
         ttl = {"N": str(self._ttl())}
         waves: dict[str, list[items.Item]] = {"chunk": [], "write": [], "head": []}
         for item in self._table.items(source_thread_id):
+            if keys.is_meta(item[items.SK]["S"]):
+                continue  # a lease belongs to the source's invocation, not its history
             kind = keys.parse(item[items.SK]["S"]).kind
-            waves[kind].append({**item, items.PK: {"S": target_thread_id}, items.TTL: ttl})
+            copy = {**item, items.PK: {"S": target_thread_id}, items.TTL: ttl}
+            waves[kind].append(copy if kind == "chunk" else items.repin(copy))
         self._table.put_in_order([waves["chunk"], waves["write"], waves["head"]])
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
@@ -291,7 +361,11 @@ class DynamoDBCheckpointer(BaseCheckpointSaver[int]):
             if strategy == "delete":
                 self.delete_thread(thread_id)
                 continue
-            found = [(keys.parse(k[items.SK]["S"]), k) for k in self._table.keys(thread_id)]
+            found = [
+                (keys.parse(k[items.SK]["S"]), k)
+                for k in self._table.keys(thread_id)
+                if not keys.is_meta(k[items.SK]["S"])
+            ]
             latest: dict[str, str] = {}
             for parsed, _ in found:
                 if parsed.kind == "head":

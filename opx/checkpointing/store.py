@@ -10,13 +10,37 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from opx.checkpointing.errors import CheckpointWriteError
+from botocore.exceptions import ClientError
+
+from opx.checkpointing.errors import CheckpointError, CheckpointWriteError
 from opx.checkpointing.items import PK, SK, Encoded, Item
+
+__all__ = ["BATCH_LIMIT", "MAX_PAGE", "SlotTakenError", "ThreadTable"]
 
 #: BatchWriteItem's own limit on requests per call.
 BATCH_LIMIT = 25
 #: Page sizes grow up to this when a bounded read has to go on.
 MAX_PAGE = 1000
+
+
+class SlotTakenError(CheckpointError):
+    """A conditional owner's key was already stored (another call got there first)."""
+
+
+_IF_NEW = {
+    "ConditionExpression": "attribute_not_exists(#sk)",
+    "ExpressionAttributeNames": {"#sk": SK},
+}
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    error = exc.response.get("Error", {}).get("Code")
+    if error == "ConditionalCheckFailedException":
+        return True
+    reasons = exc.response.get("CancellationReasons", [])
+    return error == "TransactionCanceledException" and any(
+        reason.get("Code") == "ConditionalCheckFailed" for reason in reasons
+    )
 
 
 class ThreadTable:
@@ -95,21 +119,31 @@ class ThreadTable:
         One owner (a head, or a task's writes, almost always) is one PutItem;
         several owners of one ``put_writes`` call (a task that wrote regular values
         *and* an interrupt, say) become visible together in one TransactWriteItems.
+        An ``only_if_new`` owner is written only if its key is free; otherwise nothing
+        of the call is stored and :class:`SlotTakenError` is raised.
         """
         chunks = [chunk for enc in encoded for chunk in enc.chunks]
         if chunks:
             self._batch([{"PutRequest": {"Item": chunk}} for chunk in chunks])
-        owners = [enc.owner for enc in encoded]
-        if len(owners) == 1:
-            self.client.put_item(TableName=self.table_name, Item=owners[0])
-        elif owners:
-            # At most five owners per call (regular + four special slots), each
-            # under 400 KB: always inside TransactWriteItems' 100 items / 4 MB.
-            self.client.transact_write_items(
-                TransactItems=[
-                    {"Put": {"TableName": self.table_name, "Item": owner}} for owner in owners
-                ]
-            )
+        puts = [
+            {
+                "TableName": self.table_name,
+                "Item": enc.owner,
+                **(_IF_NEW if enc.only_if_new else {}),
+            }
+            for enc in encoded
+        ]
+        try:
+            if len(puts) == 1:
+                self.client.put_item(**puts[0])
+            elif puts:
+                # At most five owners per call (regular + four special slots), each
+                # under 400 KB: always inside TransactWriteItems' 100 items / 4 MB.
+                self.client.transact_write_items(TransactItems=[{"Put": put} for put in puts])
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise SlotTakenError(f"a write slot on {self.table_name!r} is taken") from exc
+            raise
 
     def delete(self, keys: Sequence[Item]) -> None:
         self._batch([{"DeleteRequest": {"Key": key}} for key in keys])

@@ -434,3 +434,45 @@ def test_botocore_max_attempts_one_still_retries_once(monkeypatch: pytest.Monkey
         )
     assert len(requests) == 2
     assert len(botocore_sleeps) == 1
+
+
+def test_admission_is_asked_before_every_attempt_and_can_stop_a_retry(
+    bedrock: Any, sleeps: Sleeps, valid_output: Callable[..., dict[str, Any]]
+) -> None:
+    """The budget check runs before retries too, seeing what earlier attempts billed."""
+    client, script = bedrock
+    for _ in range(2):
+        script.then_stream(
+            [
+                trace_event(model_input_trace(MODEL_ID)),
+                trace_event(model_output_trace(50, 0)),
+                exception_event("throttlingException", "Your request rate is too high."),
+            ]
+        )
+    script.then_stream(_answer(json.dumps(valid_output()), 100, 20))
+    asked: list[tuple[int, str | None]] = []
+
+    def admit(input_text: str, usage: Any, model_id: str | None) -> str | None:
+        assert input_text == render_input(AGENT, CONTEXT)
+        asked.append((usage["input_tokens"], model_id))
+        return "no budget left" if usage["input_tokens"] >= 100 else None
+
+    result = _run(client, sleeps, admit=admit)
+
+    assert asked == [(0, None), (50, MODEL_ID), (100, MODEL_ID)]
+    assert result["status"] == "FAILURE"
+    assert result["error"] == {"code": "BUDGET_EXCEEDED", "message": "no budget left"}
+    assert result["attempts"] == 2
+    assert result["usage"] == {"input_tokens": 100, "output_tokens": 0}  # billed, kept
+    assert len(script.served) == 2
+
+
+def test_refused_before_the_first_attempt_is_skipped_without_a_call(
+    bedrock: Any, sleeps: Sleeps
+) -> None:
+    client, script = bedrock
+    result = _run(client, sleeps, admit=lambda *_: "budget is 0")
+    assert result["status"] == "SKIPPED"
+    assert result["error"] == {"code": "BUDGET_EXCEEDED", "message": "budget is 0"}
+    assert result["attempts"] == 0 and result["responses"] == []
+    assert script.served == []

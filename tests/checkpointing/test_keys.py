@@ -73,7 +73,7 @@ def test_parse_names_every_item(ns: str, cid: str, task: str, seq: int) -> None:
     head = keys.head_key(ns, cid)
     write = keys.write_key(ns, cid, task, "-3")
     assert keys.parse(head) == keys.ParsedKey(ns, cid, "head")
-    assert keys.parse(write) == keys.ParsedKey(ns, cid, "write", task_id=task)
+    assert keys.parse(write) == keys.ParsedKey(ns, cid, "write", task_id=task, slot="-3")
     assert keys.parse(keys.chunk_key(head, seq)) == keys.ParsedKey(
         ns, cid, "chunk", owner=head, seq=seq
     )

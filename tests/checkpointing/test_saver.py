@@ -93,8 +93,10 @@ def test_put_writes_is_one_atomic_item_per_task_and_idempotent(
         saver.put_writes(parent, [("a", 2), ("b", "x"), ("branch:to:n", None)], "task-1", "~p, n")
         saver.put_writes(parent, [("a", 2), ("b", "x"), ("branch:to:n", None)], "task-1", "~p, n")
         saver.put_writes(parent, [("a", 3)], "task-0", "~p, m")
-    assert calls == {"PutItem": 3}
-    assert len(table_items()) == before + 2  # one item per task, the repeat overwrote
+    # The repeat's conditional PutItem finds slot "r" taken; one Query shows every
+    # index already stored, so nothing more is written (first write wins).
+    assert calls == {"PutItem": 3, "Query": 1}
+    assert len(table_items()) == before + 2  # one item per task
     tup = saver.get_tuple(parent)
     assert tup is not None
     # writes_sort_key order: task_path, then task_id, then idx
@@ -379,3 +381,21 @@ def test_copy_and_prune_carry_chunks_and_writes(
     assert len(remaining) == 1 + 3 + 2  # head, its chunks, two write slots
     with pytest.raises(ValueError, match="strategy"):
         saver.prune(["exec-1"], strategy="oldest")
+
+
+def test_the_lease_item_is_not_part_of_the_thread(
+    saver: DynamoDBCheckpointer, dynamodb: Any
+) -> None:
+    """The in-progress lease lives in the thread's partition; readers skip it."""
+    from opx.checkpointing import lease
+
+    config = {"configurable": {"thread_id": "t-lease", "checkpoint_ns": ""}}
+    saved = saver.put(config, empty_checkpoint(), {"step": -1}, {})
+    lease.acquire(dynamodb, saver.table_name, "t-lease", "owner-1", seconds=60)
+    assert [t.config for t in saver.list({"configurable": {"thread_id": "t-lease"}})] == [saved]
+    saver.copy_thread("t-lease", "t-copy")
+    saver.prune(["t-lease"])
+    assert saver.get_tuple({"configurable": {"thread_id": "t-copy"}}) is not None
+    with pytest.raises(lease.LeaseHeldError):
+        lease.acquire(dynamodb, saver.table_name, "t-lease", "owner-2", seconds=60)
+    assert saver.get_tuple({"configurable": {"thread_id": "t-copy", "checkpoint_ns": ""}})

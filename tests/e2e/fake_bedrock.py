@@ -71,6 +71,18 @@ def in_stream_throttle() -> Answer:
     return lambda: eventstream_response(frames)
 
 
+def billed_throttle(input_tokens: int, output_tokens: int) -> Answer:
+    """A throttle that arrives after the model already ran: its tokens are billed."""
+    frames = encode_stream(
+        [
+            trace_event(model_input_trace(MODEL_ID)),
+            trace_event(model_output_trace(input_tokens, output_tokens)),
+            exception_event("throttlingException", "Rate exceeded"),
+        ]
+    )
+    return lambda: eventstream_response(frames)
+
+
 def http_error(status: int, code: str) -> Answer:
     return lambda: error_response(status, code, f"{code} from the fake service")
 

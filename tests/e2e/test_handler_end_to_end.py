@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import time
+from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from opx import graph as graph_module
+from opx.errors import ExecutionRetryError, response_of
 from opx.lambda_handler import handler
 from opx.state import ALL_AGENTS, PARALLEL_AGENTS, STRATEGY_AGENT
 from tests.e2e.fake_bedrock import (
+    DEFAULT_OUTPUTS,
     FakeBedrock,
+    billed_throttle,
     completion,
     hook,
     http_error,
@@ -133,20 +139,80 @@ def test_all_agents_failing_is_a_failed_analysis_not_a_crash(bedrock: FakeBedroc
     assert result["body"]["agents"] == dict.fromkeys(ALL_AGENTS, "FAILURE")
 
 
-def test_budget_exhausted_by_the_first_wave_skips_response_strategy(
+def test_calls_beyond_their_estimate_exhaust_the_budget_and_stop_the_rest(
     bedrock: FakeBedrock,
 ) -> None:
+    """The guarantee holds only while calls stay within their estimate: here each
+    first-wave call bills 20,000 input tokens (0.063 USD, above its ~0.035 estimate), so
+    the first wave overshoots and response-strategy is not called."""
+    for agent in PARALLEL_AGENTS:
+        bedrock.script(agent, completion(DEFAULT_OUTPUTS[agent], input_tokens=20_000))
     event = sample_event("opx_incident")
-    event["detail"]["budget_usd"] = "0.02"  # first wave alone costs 5 x 0.006 = 0.030
+    event["detail"]["budget_usd"] = "0.18"  # a fifth (0.036) admits one first-wave call
 
     body = handler(event, None)["body"]
 
     assert body["agents"][STRATEGY_AGENT] == "SKIPPED"
     assert bedrock.calls_for(STRATEGY_AGENT) == 0
     assert body["status"] == "DEGRADED"
-    assert body["cost"]["total_usd"] == "0.030000"
+    assert body["cost"]["total_usd"] == "0.315000"
     assert body["cost"]["budget"]["state"] == "EXCEEDED"
     assert {e["agent"]: e["code"] for e in body["errors"]} == {STRATEGY_AGENT: "BUDGET_EXCEEDED"}
+
+
+def test_a_budget_of_zero_calls_no_agent(bedrock: FakeBedrock) -> None:
+    event = sample_event("opx_incident")
+    event["detail"]["budget_usd"] = "0"
+
+    body = handler(event, None)["body"]
+
+    assert bedrock.calls == []
+    assert body["agents"] == dict.fromkeys(ALL_AGENTS, "SKIPPED")
+    assert {e["code"] for e in body["errors"]} == {"BUDGET_EXCEEDED"}
+    assert body["cost"]["total_usd"] == "0.000000"
+    assert body["status"] == "FAILED"
+
+
+def test_a_budget_below_one_worst_case_call_per_agent_pays_nothing(bedrock: FakeBedrock) -> None:
+    """Today's executor paid the whole first wave (0.030 USD) against a 0.02 budget."""
+    event = sample_event("opx_incident")
+    event["detail"]["budget_usd"] = "0.02"
+
+    body = handler(event, None)["body"]
+
+    assert bedrock.calls == []
+    assert body["cost"]["total_usd"] == "0.000000"
+    assert "worst-case estimate" in body["errors"][0]["message"]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    budget=st.decimals(min_value=0, max_value="0.40", places=3),
+    throttles=st.lists(st.integers(0, 3), min_size=6, max_size=6),
+)
+def test_spend_never_exceeds_the_budget_when_calls_stay_within_their_estimate(
+    bedrock: FakeBedrock, budget: Decimal, throttles: list[int]
+) -> None:
+    """Any budget, any number of retries (in-stream throttles bill their trace tokens
+    here): the answered total never exceeds the budget."""
+    bedrock.calls.clear()
+    for agent, count in zip(ALL_AGENTS, throttles, strict=True):
+        bedrock.script(
+            agent,
+            *[billed_throttle(3000, 500)] * count,
+            completion(DEFAULT_OUTPUTS[agent], input_tokens=3000, output_tokens=800),
+        )
+    event = sample_event("opx_incident")
+    event["detail"]["budget_usd"] = str(budget)
+    event["id"] = f"budget-{budget}-{throttles}"  # a fresh execution per example
+
+    body = handler(event, None)["body"]
+
+    assert Decimal(body["cost"]["total_usd"]) <= budget
+    called = {call["agent"] for call in bedrock.calls}
+    assert all(body["agents"][agent] == "SKIPPED" for agent in set(ALL_AGENTS) - called)
 
 
 def test_a_node_bug_is_a_500_and_redelivery_resumes_without_paying_twice(
@@ -158,7 +224,11 @@ def test_a_node_bug_is_a_500_and_redelivery_resumes_without_paying_twice(
         raise RuntimeError("consensus bug")
 
     monkeypatch.setattr(graph_module, "compute_consensus", broken)
-    crashed = handler(sample_event("opx_incident"), None)
+    with pytest.raises(ExecutionRetryError) as raised:
+        handler(sample_event("opx_incident"), None)
+    crashed = raised.value.response
+    assert raised.value.code == "EXECUTION_FAILED"
+    assert json.loads(str(raised.value)) == crashed  # what the dead-letter record shows
     assert crashed["statusCode"] == 500
     assert crashed["body"]["error"] == "EXECUTION_FAILED"
     assert "consensus bug" in crashed["body"]["message"]
@@ -190,7 +260,8 @@ def test_every_outcome_emits_the_six_metrics(
     from opx.lambda_handler import cold_start
 
     cold_start()
-    handler(sample_event("aws_cloudwatch_alarm_state_change"), None)
+    with pytest.raises(ExecutionRetryError):
+        handler(sample_event("aws_cloudwatch_alarm_state_change"), None)
 
     docs = _emf(capsys.readouterr().out)
     assert [doc["Outcome"] for doc in docs] == ["succeeded", "invalid_input", "error"]
@@ -219,7 +290,7 @@ def test_malformed_environment_is_a_named_500(
 ) -> None:
     monkeypatch.setenv("OPX_AGENT_MAX_ATTEMPTS", "lots")
 
-    result = handler(sample_event("opx_incident"), None)
+    result = response_of(handler, sample_event("opx_incident"), None)
 
     assert result["statusCode"] == 500
     assert result["body"]["error"] == "CONFIGURATION_ERROR"
@@ -232,7 +303,7 @@ def test_invalid_agent_id_in_environment_is_a_named_500(
 ) -> None:
     monkeypatch.setenv("OPX_AGENT_KNOWLEDGE_RAG_ID", "not/valid")
 
-    result = handler(sample_event("opx_incident"), None)
+    result = response_of(handler, sample_event("opx_incident"), None)
 
     assert result["body"]["error"] == "CONFIGURATION_ERROR"
     assert "OPX_AGENT_KNOWLEDGE_RAG_ID" in result["body"]["message"]
@@ -244,7 +315,7 @@ def test_unreachable_checkpoint_table_is_a_named_500(
     monkeypatch.setenv("USE_DYNAMODB_CHECKPOINTING", "true")
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
 
-    result = handler(sample_event("opx_incident"), None)
+    result = response_of(handler, sample_event("opx_incident"), None)
 
     assert result["statusCode"] == 500
     assert result["body"]["error"] == "AWS_UNREACHABLE"

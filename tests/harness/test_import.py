@@ -54,11 +54,12 @@ def _dynamodb(endpoint: str) -> Any:
 
 
 def _run_executor(*events: dict[str, Any]) -> list[dict[str, Any]]:
+    from opx.errors import response_of
     from opx.lambda_handler import cold_start, handler
 
     cold_start()
     try:
-        return [handler(event, LambdaContext()) for event in events]
+        return [response_of(handler, event, LambdaContext()) for event in events]
     finally:
         cold_start()
 

@@ -74,3 +74,21 @@ def test_alarms_notify_the_context_topic_when_given(app: App) -> None:
     for suffix in ("agent-failure-rate", "dead-letters"):
         assert _alarm(app.prod, suffix)["AlarmActions"] == [PROD_CONTEXT["opx:alarmTopicArn"]]
         assert "AlarmActions" not in _alarm(app.dev, suffix)
+
+
+def test_execution_error_alarm_fires_on_one_error_outcome(app: App) -> None:
+    for synthesized in app.stages:
+        alarm = _alarm(synthesized, "execution-errors")
+        assert alarm["Namespace"] == metrics.NAMESPACE
+        assert alarm["MetricName"] == "Execution/Count"
+        assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == [
+            {"Name": "Outcome", "Value": metrics.OUTCOME_ERROR},
+            {"Name": "service", "Value": metrics.SERVICE},
+        ]
+        assert alarm["Statistic"] == "Sum"
+        assert alarm["Threshold"] == 1
+        assert alarm["EvaluationPeriods"] == 1
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert _alarm(app.prod, "execution-errors")["AlarmActions"] == [
+        PROD_CONTEXT["opx:alarmTopicArn"]
+    ]

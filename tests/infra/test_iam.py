@@ -121,10 +121,12 @@ def test_executor_role_grants_exactly_what_the_executor_calls(app: App) -> None:
         assert len(agents) == 6
 
 
-def test_checkpoint_grant_is_the_three_checkpointer_actions() -> None:
-    """Not ``bedrock-agent-runtime:*`` style guesses: the IAM names of the calls made."""
+def test_checkpoint_grant_is_the_four_checkpointer_actions() -> None:
+    """Not ``bedrock-agent-runtime:*`` style guesses: the IAM names of the calls made
+    (DeleteItem: releasing the in-progress lease)."""
     assert sorted(CHECKPOINT_ACTIONS) == [
         "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
     ]
