@@ -28,7 +28,7 @@ from harness.scenario import (
 from harness.wire import ScriptedAnswers, WireRequest
 
 #: The agent that calls the action groups in authored events: signal-intelligence on
-#: its test alias (see the README's "Agents").
+#: its test alias (see docs/reference/executor.md, "Agents").
 AGENT = {
     "name": "opx-signal-intelligence",
     "id": "OPXSIGNAL1",

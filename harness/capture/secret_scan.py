@@ -375,7 +375,7 @@ class SecretsFound(Exception):
         super().__init__(
             f"the secret detector (detect-secrets) found {len(self.findings)} possible "
             f"secret(s) in {', '.join(files)}; if one is not a secret, allowlist it with a "
-            f"reason in {ALLOWLIST_NAME} (see README, 'Scrubbing')"
+            f"reason in {ALLOWLIST_NAME} (see docs/reference/scrubber.md)"
         )
 
     def report(self) -> str:

@@ -74,7 +74,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scrub-config",
         metavar="FILE",
-        help="TOML file of extra patterns to redact (see README, 'Scrubbing')",
+        help="TOML file of extra patterns to redact (see docs/reference/scrubber.md)",
     )
     parser.add_argument("--force", action="store_true", help="replace existing files")
 

@@ -168,7 +168,8 @@ class Scenario(_Strict):
     description: str
     tags: list[str] = Field(default_factory=list)
     clock: Clock
-    #: Environment for the handler, over the harness defaults (see README).
+    #: Environment for the handler, over the harness defaults
+    #: (docs/reference/architecture.md, "What a replay is").
     env: dict[str, str] = Field(default_factory=dict)
     #: Delivered to the handler in order; more than one models redelivery.
     events: Annotated[list[Any], Field(min_length=1)]

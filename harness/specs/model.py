@@ -52,7 +52,7 @@ __all__ = [
     "Spec",
 ]
 
-#: The account and region every authored event and ARN is in (the README's examples).
+#: The account and region every authored event and ARN is in (the docs' examples).
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 #: The model an agent runs unless its spec names another.
