@@ -97,12 +97,13 @@ def observed() -> Observed:
 
     def deliver(scenario: Scenario, transport: TransportLayer) -> list[dict[str, Any]]:
         # Only the handler's own calls: not the harness reading checkpoints back.
-        assert isinstance(transport, Watching)
-        transport.watching = True
+        watching = transport.find(Watching)
+        assert watching is not None
+        watching.watching = True
         try:
             return kind_named(scenario.kind).deliver(scenario, transport)
         finally:
-            transport.watching = False
+            watching.watching = False
 
     replayer = Replayer(layers=[lambda inner: Watching(inner, seen)], deliver=deliver)
     for path in SCENARIOS:
