@@ -129,7 +129,7 @@ def _deliver(point: CrashPoint | None, cold: bool, seen: _Observed) -> Any:
         ]
         if thread_id:
             config = {"configurable": {"thread_id": thread_id}}
-            state = lambda_handler._get_container().graph.get_state(config)
+            state = lambda_handler.container().graph.get_state(config)
             seen.values = canonical.plain(state.values)
         # A request whose recorded answers are used up is an agent paid twice: report it
         # here, as a resume problem, rather than let the replay raise on it.
