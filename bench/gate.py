@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness.authoring import AgentScript, ExecutorSpec, author
+from harness.capture.secret_scan import ALLOWLIST_NAME
 from harness.replayer import replay
 from harness.scenario import Interaction, Scenario, discover, load_scenario
 
@@ -141,7 +143,20 @@ def build_corpus(sources: Sequence[Path], size: int, directory: Path, jobs: int)
     else:
         for job in missing:
             _write_copy(job)
+    write_allowlist(sources[0].parent / ALLOWLIST_NAME, directory / ALLOWLIST_NAME)
     return sorted(p.stem for p in discover(directory))[:size]
+
+
+def write_allowlist(source: Path, target: Path) -> None:
+    """The corpus's reviewed secret allowlist, its file globs widened to the copies'
+    ``<nnnn>-<original>`` names (the copies carry the originals' false positives)."""
+    if not source.is_file():
+        return
+    text = source.read_text(encoding="utf-8")
+    target.write_text(
+        re.sub(r'^file = "(?:[^"/]*/)?([^"]*)"$', r'file = "*/*-\1"', text, flags=re.M),
+        encoding="utf-8",
+    )
 
 
 def subset(corpus: Path, names: Sequence[str], target: Path) -> None:

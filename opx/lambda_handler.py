@@ -45,7 +45,14 @@ from opx.graph import GraphDeps, all_results, build_graph
 from opx.ids import execution_id
 from opx.state import ExecutionState
 
-__all__ = ["DEFAULT_LEASE_SECONDS", "Container", "cold_start", "handler"]
+__all__ = [
+    "DEFAULT_LEASE_SECONDS",
+    "Container",
+    "cold_start",
+    "container",
+    "handler",
+    "warm_container",
+]
 
 logger = Logger(service=metrics.SERVICE)
 
@@ -80,6 +87,18 @@ def cold_start() -> None:
     """
     global _container
     _container = None
+
+
+def warm_container() -> Container | None:
+    """What this execution environment keeps now -- ``None`` before the first
+    invocation. For tools that inspect a run (the replay harness reads the in-memory
+    checkpointer through it), never for the handler itself."""
+    return _container
+
+
+def container() -> Container:
+    """The execution environment's container, built on first use (a cold start)."""
+    return _get_container()
 
 
 def _get_container() -> Container:

@@ -146,15 +146,43 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
 def private_imports(root: Path = ROOT) -> list[str]:
-    """``from module import _name`` across modules, as ``file:line: what``."""
+    """``from module import _name`` -- or ``module._name`` on an imported module --
+    across modules, as ``file:line: what``."""
     modules = source_modules(root)
-    return [
+    found = [
         f"{modules[item.importer].relative_to(root)}:{item.line}: {item.module}.{name}"
         for item in internal_imports(root)
         for name in item.names
-        if name.startswith("_") and not name.startswith("__")
+        if _private(name)
     ]
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        aliases: dict[str, str] = {}
+        for node in _runtime_nodes(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    if f"{node.module}.{alias.name}" in modules:
+                        aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname and alias.name in modules:
+                        aliases[alias.asname] = alias.name
+        for node in _runtime_nodes(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and _private(node.attr)
+                and aliases[node.value.id] != name
+            ):
+                where = f"{path.relative_to(root)}:{node.lineno}"
+                found.append(f"{where}: {aliases[node.value.id]}.{node.attr}")
+    return sorted(found)
 
 
 # --------------------------------------------------------------------------- the rules
@@ -205,6 +233,7 @@ def planted(tmp_path: Path) -> Path:
             "harness/typed2.py": "from harness.typed import T\n",
             "opx/__init__.py": "",
             "opx/ok.py": "from harness.pkg import inner\n",
+            "opx/peek.py": "from harness import b\n\n\ndef f():\n    return b._hidden\n",
         },
     )
 
@@ -218,4 +247,7 @@ def test_the_cycle_rule_finds_planted_cycles(planted: Path) -> None:
 
 
 def test_the_private_rule_finds_a_planted_private_import(planted: Path) -> None:
-    assert private_imports(planted) == ["harness/other.py:2: harness.b._hidden"]
+    assert private_imports(planted) == [
+        "harness/other.py:2: harness.b._hidden",
+        "opx/peek.py:5: harness.b._hidden",
+    ]

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from harness.replayer import Replayer
 from harness.scenario import (
@@ -127,6 +127,8 @@ class ExecutorSpec:
     clock_start: datetime
     tags: list[str] = field(default_factory=list)
     env: Mapping[str, str] = field(default_factory=dict)
+    #: ``concurrent``: the events overlap (see :mod:`harness.kinds.overlap`).
+    delivery: Literal["sequential", "concurrent"] = "sequential"
 
 
 def author_executor(spec: ExecutorSpec) -> Scenario:
@@ -140,6 +142,7 @@ def author_executor(spec: ExecutorSpec) -> Scenario:
         clock=Clock(start=spec.clock_start),
         env=dict(spec.env),
         events=spec.events,
+        delivery=spec.delivery,
     )
     scripted: set[str] = set()
 

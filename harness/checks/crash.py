@@ -193,7 +193,7 @@ class CrashLayer(Layer):
         executor's own saver (the in-memory one lives only there)."""
         from opx import lambda_handler
 
-        container = lambda_handler._container
+        container = lambda_handler.warm_container()
         if container is None or not self.thread_id:
             return []
         self._local.internal = True

@@ -109,15 +109,17 @@ def _deliver(point: CrashPoint | None, cold: bool, seen: _Observed) -> Any:
         except EventValidationError:  # rejected before any checkpoint: nothing to resume
             thread_id = ""
         if point is not None:
-            assert isinstance(transport, CrashLayer)
-            transport.point, transport.thread_id, transport.armed = point, thread_id, True
+            crash = transport.find(CrashLayer)
+            if crash is None:
+                raise TypeError("a crash point needs the CrashLayer in the transport stack")
+            crash.point, crash.thread_id, crash.armed = point, thread_id, True
             try:
                 answered = response_of(lambda_handler.handler, event, LambdaContext())
                 seen.swallowed = f"statusCode {answered.get('statusCode')}"
             except SimulatedCrash:
                 seen.swallowed = None
             finally:
-                transport.armed = False
+                crash.armed = False
             seen.first_attempt_calls = len(transport.calls)
             if cold:
                 lambda_handler.cold_start()
@@ -127,7 +129,7 @@ def _deliver(point: CrashPoint | None, cold: bool, seen: _Observed) -> Any:
         ]
         if thread_id:
             config = {"configurable": {"thread_id": thread_id}}
-            state = lambda_handler._get_container().graph.get_state(config)
+            state = lambda_handler.container().graph.get_state(config)
             seen.values = canonical.plain(state.values)
         # A request whose recorded answers are used up is an agent paid twice: report it
         # here, as a resume problem, rather than let the replay raise on it.

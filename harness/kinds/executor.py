@@ -9,12 +9,14 @@ the executor printed and the Bedrock calls the transport answered.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness import canonical
 from harness.kinds.base import ScenarioKind
+from harness.kinds.overlap import Overlap, deliver_overlapping
 from harness.replayer import (
     CHECKPOINT_TABLE,
     LambdaContext,
@@ -24,7 +26,7 @@ from harness.replayer import (
     read_checkpoints,
 )
 from harness.scenario import EventStreamAnswer, Scenario
-from harness.wire import Call, TransportLayer, agent_of, stream_usage
+from harness.wire import Call, LayerFactory, TransportLayer, agent_of, stream_usage
 
 if TYPE_CHECKING:
     from harness.authoring import ExecutorSpec
@@ -85,13 +87,24 @@ class ExecutorKind(ScenarioKind):
 
         cold_start()
 
+    def layers(self) -> Sequence[LayerFactory]:
+        return (Overlap,)
+
     def deliver(self, scenario: Scenario, transport: TransportLayer) -> list[Any]:
-        """Each event once, in order; a failure the executor signals to Lambda by
-        raising (:class:`opx.errors.ExecutionRetryError`, so Lambda retries and then
+        """Each event once, in order -- or overlapping (``delivery: concurrent``, see
+        :mod:`.overlap`); a failure the executor signals to Lambda by raising
+        (:class:`opx.errors.ExecutionRetryError`, so Lambda retries and then
         dead-letters) is recorded as the structured response it carries."""
         from opx.errors import response_of
         from opx.lambda_handler import handler
 
+        if scenario.delivery == "concurrent":
+            # Overlapping deliveries are separate invocations: request ids of their own.
+            def invoke(event: Any, n: int) -> Any:
+                context = LambdaContext(aws_request_id=f"replay-{n}")
+                return response_of(handler, event, context)
+
+            return deliver_overlapping(scenario.events, transport, invoke)
         return [response_of(handler, event, LambdaContext()) for event in scenario.events]
 
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:

@@ -37,14 +37,25 @@ class ReplayResult(ABC):
         return canonical.pretty(self.canonical())
 
 
-@dataclass
+@dataclass(frozen=True)
 class LambdaContext:
-    """The slice of the Lambda context object the code under replay may read."""
+    """The slice of the Lambda context object the code under replay may read.
+
+    Sequential deliveries share one request id, as Lambda's own retries of one event
+    do (a retry may take over the lease its dead predecessor left); overlapping
+    deliveries are separate invocations with ids of their own.
+    """
 
     function_name: str = "opx-executor-replay"
     aws_request_id: str = "replay-0"
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:opx-executor-replay"
+    #: What ``get_remaining_time_in_millis`` reports: the stack's 5-minute timeout,
+    #: frozen like the clock (the lease's expiry derives from it).
+    remaining_ms: int = 300_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
 
 
 __all__ = ["LambdaContext", "ReplayResult"]

@@ -173,6 +173,10 @@ class Scenario(_Strict):
     env: dict[str, str] = Field(default_factory=dict)
     #: Delivered to the handler in order; more than one models redelivery.
     events: Annotated[list[Any], Field(min_length=1)]
+    #: ``concurrent``: EventBridge delivers the events at once (at-least-once delivery
+    #: sometimes overlaps): the second arrives while the first is running. Written to
+    #: the file only when not ``sequential``.
+    delivery: Literal["sequential", "concurrent"] = "sequential"
     interactions: list[Interaction] = Field(default_factory=list)
     #: ``action-group``: the group (``opx.action_groups.registry`` name) whose handler
     #: each event is delivered to.
@@ -201,6 +205,8 @@ class Scenario(_Strict):
     def to_json(self) -> str:
         """The file form: indented, sorted keys, trailing newline -- stable diffs."""
         exclude = set(KIND_FIELDS - kind_named(self.kind).fields)
+        if self.delivery == "sequential":
+            exclude.add("delivery")
         data = self.model_dump(mode="json", exclude_defaults=False, exclude=exclude)
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 

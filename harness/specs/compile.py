@@ -201,6 +201,7 @@ def _executor_recipe(spec: ExecutorSpec) -> authoring.ExecutorSpec:
         clock_start=datetime.fromisoformat(spec.start).astimezone(UTC),
         tags=spec.tags,
         env=env,
+        delivery=spec.delivery,
     )
 
 

@@ -213,6 +213,8 @@ class ExecutorSpec(_Common):
     #: The incident event, delivered ``deliveries`` times (2 models a redelivery) ...
     incident: IncidentSpec | None = None
     deliveries: Annotated[int, Field(ge=1)] = 1
+    #: ``concurrent``: the deliveries overlap (the second arrives mid-run of the first).
+    delivery: Literal["sequential", "concurrent"] = "sequential"
     #: ... or the events verbatim (another source, a broken producer).
     events: list[Any] = Field(default_factory=list)
     #: Production-style agent ids: ``agent: [agent id, alias id]`` becomes the

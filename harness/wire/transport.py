@@ -22,7 +22,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.awsrequest import AWSResponse
 
@@ -37,6 +37,9 @@ MOTO_SERVICES = frozenset({"dynamodb", "cloudwatch", "cloudwatch-logs", "xray", 
 UNMATCHED_ERROR_CODE = "HarnessUnmatchedRequest"
 #: Where an answered request is readdressed (``.invalid`` never resolves).
 ANSWERED_URL = "https://answered-by-recording.invalid/"
+
+
+T = TypeVar("T", bound="TransportLayer")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,15 @@ class TransportLayer(ABC):
     @property
     def scenario(self) -> Scenario:
         return self.transport.scenario
+
+    def find(self, kind: type[T]) -> T | None:
+        """The layer of type ``kind`` in this stack, outermost first, if any."""
+        layer: TransportLayer | None = self
+        while layer is not None:
+            if isinstance(layer, kind):
+                return layer
+            layer = layer.inner if isinstance(layer, Layer) else None
+        return None
 
     @property
     def calls(self) -> list[Call]:

@@ -86,10 +86,7 @@ def agreed() -> Scenario:
 
 
 def _answers(scenario: Scenario) -> list[RecordedAnswer]:
-    return [
-        RecordedAnswer(i.service, i.operation, i.request, i.response, i.latency_ms)
-        for i in scenario.interactions
-    ]
+    return [RecordedAnswer.of(i) for i in scenario.interactions]
 
 
 def test_rederive_reproduces_the_requests_it_is_given(agreed: Scenario) -> None:

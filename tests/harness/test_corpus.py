@@ -393,6 +393,18 @@ def _redelivered(result: ReplayResult) -> None:
     assert [m["Outcome"] for m in result.metrics] == ["succeeded", "succeeded"]
 
 
+@check("concurrent-duplicate-delivery")
+def _concurrent(result: ReplayResult) -> None:
+    first, second = result.responses
+    assert (first["statusCode"], second["statusCode"]) == (200, 409)
+    assert _body(result)["status"] == "SUCCEEDED"
+    assert second["body"]["error"] == "EXECUTION_IN_PROGRESS"
+    assert second["body"]["execution_id"] == first["body"]["execution_id"]
+    # One set of Bedrock calls: every agent paid exactly once.
+    assert sorted(c["agent"] for c in result.bedrock_calls) == sorted(ALL_AGENTS)
+    assert [m["Outcome"] for m in result.metrics] == ["in_progress", "succeeded"]
+
+
 @check("large-evidence-bundle")
 def _large(result: ReplayResult) -> None:
     _succeeded_with(result, "config_change")

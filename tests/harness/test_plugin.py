@@ -193,7 +193,9 @@ def test_broken_scenarios_fail_only_their_own_tests_with_a_readable_reason(
     result.stdout.fnmatch_lines(
         [
             "scenario prompt-changed: unmatched bedrock-agent-runtime.InvokeAgent: "
-            "the request differs from every recording*",
+            "the request differs from every recording: the prompt of signal-intelligence "
+            "changed*",
+            "change: prompt: *",
             "--- recorded (closest)",
             "+++ sent",
             "@@ *",
