@@ -103,7 +103,8 @@ class ExecutorKind(ScenarioKind):
 
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:
         aliases = canonical.Aliases("checkpoint")
-        final_state, trail = read_checkpoints(responses, aliases=aliases)
+        times: dict[str, str] = {}
+        final_state, trail = read_checkpoints(responses, aliases=aliases, times=times)
         text = env.output.getvalue()
         return ExecutorResult(
             scenario=env.scenario.name,
@@ -118,7 +119,7 @@ class ExecutorKind(ScenarioKind):
             checkpoints=trail,
             metrics=[json.loads(ln) for ln in text.splitlines() if ln.startswith('{"_aws"')],
             bedrock_calls=bedrock_calls(env.scenario, env.transport.calls),
-            table=table_items(env.scenario.clock.start, env.clock.now(), aliases),
+            table=table_items(env.scenario.clock.start, env.clock.now(), aliases, times),
         )
 
     def summarize(self, result: dict[str, Any]) -> list[tuple[str, str]]:

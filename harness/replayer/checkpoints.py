@@ -35,13 +35,14 @@ def read_checkpoints(
     responses: list[dict[str, Any]],
     saver: BaseCheckpointSaver | None = None,
     aliases: canonical.Aliases | None = None,
+    times: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The final state and the checkpoint trail, oldest first, of the execution the
     responses name -- from the replay's table unless another ``saver`` is given."""
     thread = execution_id_of(responses)
     if thread is None:
         return None, []
-    return checkpoint_trail(saver or replay_saver(), thread, aliases)
+    return checkpoint_trail(saver or replay_saver(), thread, aliases, times)
 
 
 def replay_saver() -> BaseCheckpointSaver:
@@ -52,13 +53,18 @@ def replay_saver() -> BaseCheckpointSaver:
 
 
 def checkpoint_trail(
-    saver: BaseCheckpointSaver, thread: str, aliases: canonical.Aliases | None = None
+    saver: BaseCheckpointSaver,
+    thread: str,
+    aliases: canonical.Aliases | None = None,
+    times: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The final state and the checkpoint trail of ``thread``, oldest first.
 
     Each trail entry also carries the full ``state`` at that checkpoint (for the
     divergence report); the canonical result keeps only its digest. ``aliases``
-    (filled oldest first) lets the table scan name checkpoints as the trail does.
+    (filled oldest first) lets the table scan name checkpoints as the trail does;
+    ``times`` receives each checkpoint's ``ts`` by alias (LangGraph's clock reading,
+    which the scan measures item times against rather than the items' own).
     """
     tuples = list(saver.list({"configurable": {"thread_id": thread, "checkpoint_ns": ""}}))
     tuples.reverse()
@@ -81,6 +87,8 @@ def checkpoint_trail(
         )
         previous_seen = seen
         parent = item.parent_config["configurable"]["checkpoint_id"] if item.parent_config else None
+        if times is not None and isinstance(checkpoint.get("ts"), str):
+            times[str(checkpoints(checkpoint["id"]))] = checkpoint["ts"]
         trail.append(
             {
                 "checkpoint": checkpoints(checkpoint["id"]),
@@ -111,7 +119,7 @@ def _metadata(metadata: Any, checkpoints: canonical.Aliases) -> dict[str, Any]:
 
 
 def table_items(
-    start: datetime, end: datetime, aliases: canonical.Aliases
+    start: datetime, end: datetime, aliases: canonical.Aliases, times: dict[str, str]
 ) -> list[dict[str, Any]]:
     """Every item of the replay's checkpoint table, canonical (see :mod:`.table`)."""
     from opx.checkpointing import TABLE_SCHEMA
@@ -122,7 +130,7 @@ def table_items(
         TableName=CHECKPOINT_TABLE, ConsistentRead=True
     ):
         raw.extend(page["Items"])
-    reader = ItemReader(start, end, aliases, payload_fields)
+    reader = ItemReader(start, end, aliases, times, payload_fields)
     return reader.items(raw, TABLE_SCHEMA.partition_key, TABLE_SCHEMA.sort_key)
 
 

@@ -69,7 +69,8 @@ class ItemReader:
     """Turns raw table items into canonical ones (see the module docstring).
 
     ``checkpoints`` is the trail's alias map, so an item and the trail name the same
-    checkpoint alike; ``fields`` opens a sealed payload into its typed fields (or
+    checkpoint alike, and ``times`` the trail's checkpoint times by alias; ``fields``
+    opens a sealed payload into its typed fields (or
     ``None``): a write item's first field is its task path.
     """
 
@@ -78,11 +79,13 @@ class ItemReader:
         start: datetime,
         end: datetime,
         checkpoints: canonical.Aliases,
+        times: dict[str, str],
         fields: Callable[[bytes], list[tuple[str, bytes]] | None],
     ) -> None:
         self.start = start.timestamp()
         self.end = end.timestamp() - self.start
         self.checkpoints = checkpoints
+        self.times = times
         self.fields = fields
         self.volatile: dict[bytes, bytes] = {}
 
@@ -198,12 +201,16 @@ class ItemReader:
     def _windows(
         self, keyed: list[tuple[str, dict[str, Any]]], pk: str, sk: str
     ) -> dict[tuple[str, str], tuple[str, float, float]]:
-        """Per checkpoint: its ``created_at`` and that of the checkpoint after next."""
+        """Per checkpoint: its time and that of the checkpoint after next.
+
+        Times are LangGraph's (the trail's ``ts``), not the items' ``created_at``: a
+        wrong ``created_at`` must show as itself, not move every window.
+        """
         heads: dict[str, list[tuple[float, str]]] = {}
         for key, item in keyed:
             parts = key.split(SEPARATOR)
-            moment = _iso_time(item.get("created_at", {}).get("S", ""))
-            if len(parts) == 2 and moment is not None and moment.tzinfo is not None:
+            moment = _iso_time(self.times.get(parts[1], "")) if len(parts) == 2 else None
+            if moment is not None and moment.tzinfo is not None:
                 offset = moment.timestamp() - self.start
                 heads.setdefault(str(item[pk]), []).append((offset, parts[1]))
         windows = {}
