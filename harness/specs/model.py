@@ -109,6 +109,9 @@ class AgentSpec(_Spec):
     model: str = DEFAULT_MODEL
     faults: list[FaultSpec] = Field(default_factory=list)
     error: ErrorAnswer | None = None
+    #: Extra trace events, sent after the usage traces and before the completion
+    #: (a ``failureTrace`` with its ``failureReason``, say), each a Bedrock ``trace``.
+    traces: list[dict[str, Any]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_output(self) -> AgentSpec:

@@ -44,6 +44,8 @@ KB400 = 400 * 1024
 
 #: Completions cut off at the agent's output limit: deliberately beyond the usual range.
 TRUNCATED = {("all-agents-failing", "risk-blast-radius")}
+#: Agents that end without text: no output tokens.
+NO_TEXT = {("agent-failure-trace", "knowledge-rag"), ("agent-failure-trace", "risk-blast-radius")}
 #: Scenarios whose point is a model missing from the pricing table.
 UNPRICED_OK = {"unpriced-model"}
 
@@ -179,7 +181,7 @@ def test_scenario_file_is_valid_readable_and_realistic(name: str) -> None:
             continue
         tokens_in, tokens_out = _usage(interaction.response.events)
         assert 900 <= tokens_in <= 4000, (agent, tokens_in)
-        if (name, agent) not in TRUNCATED:
+        if (name, agent) not in TRUNCATED | NO_TEXT:
             assert 150 <= tokens_out <= 900, (agent, tokens_out)
         model = next(
             e.trace["orchestrationTrace"]["modelInvocationInput"]["foundationModel"]
@@ -452,3 +454,89 @@ def _unpriced(result: ReplayResult) -> None:
     assert cost["unpriced_models"] == ["anthropic.claude-opus-4-20250514-v1:0"]
     # Priced at the table's highest rates (0.003 in / 0.015 out per 1K): never free.
     assert cost["per_agent"][STRATEGY_AGENT] == "0.013890"
+
+
+@check("consensus-two-voter-split")
+def _two_voters(result: ReplayResult) -> None:
+    body = _body(result)
+    assert body["status"] == "DEGRADED"
+    consensus = body["consensus"]
+    voting = {a for a, v in consensus["agents"].items() if v.get("voted", True)}
+    assert sorted(f["agent"] for f in consensus["failed_agents"]) == sorted(
+        set(ALL_AGENTS) - {"change-intelligence", "signal-intelligence"}
+    )
+    assert {"change-intelligence", "signal-intelligence"} <= voting
+    [conflict] = consensus["conflicts"]
+    assert conflict["topic"] == "primary_action"
+    assert [(p["action"], p["agents"], p["weight_share"]) for p in conflict["positions"]] == [
+        ("rollback", ["change-intelligence"], 0.5),
+        ("scale_out", ["signal-intelligence"], 0.5),
+    ]
+    assert consensus["agreement_level"] == "MEDIUM"  # two voters: more than one voice
+    assert [m["agent"] for m in consensus["minority_opinions"]] == ["signal-intelligence"]
+    # response-strategy: throttled on every attempt, four calls, no answer.
+    assert [c["outcome"] for c in _calls(result, STRATEGY_AGENT)] == [
+        "fault:ThrottlingException"
+    ] * 3 + ["error:ThrottlingException"]
+
+
+@check("consensus-confidence-conflict")
+def _confidence_conflict(result: ReplayResult) -> None:
+    body = _succeeded_with(result, "restart")
+    consensus = body["consensus"]
+    assert consensus["agreement_level"] == "HIGH"
+    [conflict] = consensus["conflicts"]
+    assert conflict == {
+        "topic": "confidence",
+        "spread": 0.62,
+        "highest": {"agents": ["signal-intelligence"], "confidence": 0.93},
+        "lowest": {"agents": ["knowledge-rag"], "confidence": 0.31},
+    }
+
+
+@check("model-arn-ids")
+def _model_arns(result: ReplayResult) -> None:
+    _succeeded_with(result, "rollback")
+    cost = result.final_state["cost"]
+    assert cost["unpriced_models"] == []
+    models = {c["agent"]: c["model_id"] for c in result.bedrock_calls}
+    assert models["change-intelligence"].startswith("arn:aws:bedrock:us-east-1::foundation-model/")
+    assert "inference-profile/us.anthropic" in models["signal-intelligence"]
+    assert models["historical-pattern"].startswith("eu.")
+    # Normalized to the base model in the cost report, and priced as it.
+    assert cost["models"]["change-intelligence"] == "anthropic.claude-3-5-sonnet-20241022-v2:0"
+    assert cost["models"]["signal-intelligence"] == "anthropic.claude-3-7-sonnet-20250219-v1:0"
+    assert cost["models"]["historical-pattern"] == "anthropic.claude-3-5-haiku-20241022-v1:0"
+    # CHECKPOINT_TTL_DAYS=7: every item expires a week after it was written.
+    assert {item["ttl"]["N"].split("+")[1] for item in result.table} == {"7d"}
+
+
+@check("agent-failure-trace")
+def _failure_trace(result: ReplayResult) -> None:
+    body = _body(result)
+    assert body["status"] == "DEGRADED"
+    assert body["errors"] == [
+        {
+            "agent": "knowledge-rag",
+            "code": "EMPTY_COMPLETION",
+            "message": "the agent returned no text; failure trace: "
+            "Knowledge base retrieval timed out",
+        },
+        {
+            "agent": "risk-blast-radius",
+            "code": "EMPTY_COMPLETION",
+            "message": "the agent returned no text",
+        },
+    ]
+    # Billed although they failed: the model ran.
+    assert result.final_state["cost"]["per_agent"]["knowledge-rag"] != "0.000000"
+
+
+@check("config-error")
+def _config_error(result: ReplayResult) -> None:
+    [response] = result.responses
+    assert response["statusCode"] == 500
+    assert response["body"]["error"] == "CONFIGURATION_ERROR"
+    assert "OPX_AGENT_MAX_ATTEMPTS" in response["body"]["message"]
+    assert result.bedrock_calls == [] and result.table == []
+    assert [m["Outcome"] for m in result.metrics] == ["error"]
