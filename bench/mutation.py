@@ -20,7 +20,9 @@ modules at ~5 s each -- hours on two cores). The unmutated gate must pass first.
 
 The report: killed / survived / incompetent (the mutant does not import) / timeouts
 per module, the kill rate ``killed / (killed + survived)`` (timeouts count as
-killed, incompetent mutants are left out, as Cosmic Ray reports them), and every
+killed, incompetent mutants are left out, as Cosmic Ray reports them), the same
+over non-equivalent mutants (survivors recognised mechanically as equivalent -- a
+``|`` in a type annotation, never evaluated -- are left out and named), and every
 survivor with its diff. ``--json FILE`` writes the same as JSON.
 """
 
@@ -31,6 +33,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -112,6 +115,32 @@ def sample_jobs(session: Path, size: int | None, seed: int) -> dict[str, int]:
                         WorkResult(output="not sampled", worker_outcome=WorkerOutcome.SKIPPED),
                     )
         return chosen
+
+
+#: A removed line holding a type annotation with a ``|`` union (``x: A | B``, ``-> A | B``).
+_ANNOTATION = re.compile(r"(->[^=]*\|)|([\w\]]\s*:\s*[\w.\[\], ]+\|)")
+
+
+def equivalent_reason(survivor: dict[str, Any], workdir: Path) -> str | None:
+    """Why a surviving mutant cannot change behaviour, when that is mechanical to tell.
+
+    Every executor module starts with ``from __future__ import annotations``: a ``|``
+    in a type annotation is never evaluated, so replacing it changes nothing.
+    """
+    removed = [
+        line[1:]
+        for line in survivor["diff"].splitlines()
+        if line.startswith("-") and not line.startswith("---")
+    ]
+    source = (workdir / survivor["module"]).read_text(encoding="utf-8")
+    if (
+        survivor["operator"].startswith("core/ReplaceBinaryOperator_BitOr_")
+        and "from __future__ import annotations" in source
+        and removed
+        and all(_ANNOTATION.search(line) and "isinstance(" not in line for line in removed)
+    ):
+        return "type annotation (never evaluated under PEP 563)"
+    return None
 
 
 def collect(session: Path) -> dict[str, Any]:
@@ -201,6 +230,13 @@ def main(argv: list[str] | None = None) -> int:
             stdout=subprocess.DEVNULL,
         )
     report = collect(session)
+    equivalent = 0
+    for survivor in report["survivors"]:
+        survivor["equivalent"] = equivalent_reason(survivor, workdir)
+        equivalent += survivor["equivalent"] is not None
+    judged = report["killed"] + report["survived"] - equivalent
+    report["equivalent"] = equivalent
+    report["kill_rate_non_equivalent"] = round(report["killed"] / judged, 4) if judged else None
     report["config"] = {
         "modules": modules,
         "sample": None if args.all else args.sample,
@@ -210,11 +246,13 @@ def main(argv: list[str] | None = None) -> int:
     for module, counts in report["modules"].items():
         print(f"{module:40s} " + " ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print(
-        f"killed {report['killed']}, survived {report['survived']}, "
-        f"incompetent {report['incompetent']}: kill rate {report['kill_rate']}"
+        f"killed {report['killed']}, survived {report['survived']} ({equivalent} equivalent), "
+        f"incompetent {report['incompetent']}: kill rate {report['kill_rate']}, "
+        f"of non-equivalent mutants {report['kill_rate_non_equivalent']}"
     )
     for survivor in report["survivors"]:
-        print(f"survived: {survivor['module']}:{survivor['line']} {survivor['operator']}")
+        why = f" -- equivalent: {survivor['equivalent']}" if survivor["equivalent"] else ""
+        print(f"survived: {survivor['module']}:{survivor['line']} {survivor['operator']}{why}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -89,8 +89,13 @@ def checkpoint_trail(
         parent = item.parent_config["configurable"]["checkpoint_id"] if item.parent_config else None
         if times is not None and isinstance(checkpoint.get("ts"), str):
             times[str(checkpoints(checkpoint["id"]))] = checkpoint["ts"]
+        entry: dict[str, Any] = {}
+        mismatch = _fetch_mismatch(saver, item, state)
+        if mismatch is not None:
+            entry["fetched_by_id"] = mismatch
         trail.append(
             {
+                **entry,
                 "checkpoint": checkpoints(checkpoint["id"]),
                 "parent": checkpoints(parent),
                 "step": item.metadata.get("step"),
@@ -108,6 +113,39 @@ def checkpoint_trail(
             }
         )
     return state, trail
+
+
+def _fetch_mismatch(saver: BaseCheckpointSaver, listed: Any, state: dict[str, Any]) -> str | None:
+    """How fetching the checkpoint by its id disagrees with listing it, if it does.
+
+    The executor reads the latest checkpoint (no id) on every delivery; LangGraph
+    fetches a *specific* one when it resumes from a config that names it. The read-back
+    fetches each listed checkpoint by id, so that path runs in every replay and a wrong
+    answer from it shows in the trail (only then: an agreeing fetch adds nothing).
+    """
+    fetched = saver.get_tuple(listed.config)
+    if fetched is None:
+        return "not found"
+    if fetched.checkpoint.get("id") != listed.checkpoint.get("id"):
+        return "another checkpoint"
+    fetched_state = {
+        key: value
+        for key, value in sorted(fetched.checkpoint["channel_values"].items())
+        if not key.startswith(STATE_SKIP)
+    }
+    if canonical.digest(fetched_state) != canonical.digest(state):
+        return "another state"
+    if canonical.digest(fetched.metadata) != canonical.digest(listed.metadata):
+        return "other metadata"
+    if canonical.digest(_writes(fetched)) != canonical.digest(_writes(listed)):
+        return "other pending writes"
+    if (fetched.parent_config is None) != (listed.parent_config is None):
+        return "another parent"
+    return None
+
+
+def _writes(item: Any) -> list[Any]:
+    return sorted([channel, canonical.digest(value)] for _, channel, value in item.pending_writes)
 
 
 def _metadata(metadata: Any, checkpoints: canonical.Aliases) -> dict[str, Any]:

@@ -159,3 +159,23 @@ def test_a_response_that_drops_an_agents_spend_fails_the_cost_check_naming_it(
     code, out = _gate(capsys, project, "--checks", "cost")
     assert code == 1, out
     assert "drops response-strategy's spend" in out
+
+
+# --------------------------------------------------------------------------- specific fetch
+
+
+def test_a_fetch_by_checkpoint_id_that_returns_the_latest_is_drift_naming_it(
+    capsys: pytest.CaptureFixture[str], project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opx.checkpointing import DynamoDBCheckpointer
+
+    real = DynamoDBCheckpointer.get_tuple
+
+    def latest_always(self: Any, config: Any) -> Any:
+        conf = {k: v for k, v in config["configurable"].items() if k != "checkpoint_id"}
+        return real(self, {"configurable": conf})
+
+    monkeypatch.setattr(DynamoDBCheckpointer, "get_tuple", latest_always)
+    code, out = _gate(capsys, project)
+    assert code == 1, out
+    assert ".fetched_by_id" in out and '"fetched_by_id": "another checkpoint"' in out
