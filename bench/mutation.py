@@ -15,7 +15,8 @@ catches.
 Everything happens in a copy of the project (``--workdir``, default a temporary
 directory): Cosmic Ray edits source files in place. ``--sample N`` judges N
 mutants drawn per module in proportion to its mutant count, with a seeded RNG (the
-rest are marked skipped); ``--all`` judges every one (about 4,000 for the executor
+rest are marked skipped; ``--like OTHER.sqlite`` judges the mutants another session
+judged, to compare a before and an after); ``--all`` judges every one (about 4,000 for the executor
 modules at ~5 s each -- hours on two cores). The unmutated gate must pass first.
 
 The report: killed / survived / incompetent (the mutant does not import) / timeouts
@@ -89,27 +90,53 @@ def write_config(workdir: Path, modules: list[str], checks: str, timeout: float)
     return config
 
 
-def sample_jobs(session: Path, size: int | None, seed: int) -> dict[str, int]:
-    """Mark all but ``size`` pending mutants skipped (per module, proportionally)."""
+def mutant_key(mutation: Any) -> tuple[str, str, int]:
+    """A mutant's identity across sessions (job ids are random): module, operator,
+    occurrence -- the same source gives the same keys."""
+    return (str(mutation.module_path), mutation.operator_name, int(mutation.occurrence))
+
+
+def judged_keys(session: Path) -> set[tuple[str, str, int]]:
+    """The mutants another session judged (not skipped), to judge the same ones."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome
+
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        items = {item.job_id: item for item in db.work_items}
+        return {
+            mutant_key(items[job].mutations[0])
+            for job, result in db.results
+            if result.worker_outcome != WorkerOutcome.SKIPPED
+        }
+
+
+def sample_jobs(
+    session: Path, size: int | None, seed: int, like: set[tuple[str, str, int]] | None = None
+) -> dict[str, int]:
+    """Mark all but ``size`` pending mutants skipped (per module, proportionally, drawn
+    by a seeded RNG over mutant keys), or all but those in ``like``."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
     with use_db(str(session), WorkDB.Mode.open) as db:
-        by_module: dict[str, list[str]] = defaultdict(list)
+        by_module: dict[str, dict[tuple[str, str, int], str]] = defaultdict(dict)
         for item in db.pending_work_items:
-            by_module[str(item.mutations[0].module_path)].append(item.job_id)
+            key = mutant_key(item.mutations[0])
+            by_module[key[0]][key] = item.job_id
         total = sum(len(jobs) for jobs in by_module.values())
-        if size is None or size >= total:
+        if like is None and (size is None or size >= total):
             return {module: len(jobs) for module, jobs in by_module.items()}
         rng = random.Random(seed)
         chosen: dict[str, int] = {}
         for module, jobs in sorted(by_module.items()):
-            keep = max(1, math.floor(size * len(jobs) / total + 0.5))
-            keep = min(keep, len(jobs))
-            kept = set(rng.sample(sorted(jobs), keep))
-            chosen[module] = keep
-            for job in jobs:
-                if job not in kept:
+            if like is not None:
+                kept = {key for key in jobs if key in like}
+            else:
+                keep = min(len(jobs), max(1, math.floor(size * len(jobs) / total + 0.5)))
+                kept = set(rng.sample(sorted(jobs), keep))
+            chosen[module] = len(kept)
+            for key, job in jobs.items():
+                if key not in kept:
                     db.set_result(
                         job,
                         WorkResult(output="not sampled", worker_outcome=WorkerOutcome.SKIPPED),
@@ -194,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--sample", type=int, default=200, help="mutants judged (default 200)")
     size.add_argument("--all", action="store_true", help="judge every mutant")
+    size.add_argument("--like", type=Path, help="judge the mutants another session (sqlite) judged")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--checks", default="snapshot", help="the gate's --checks")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
@@ -220,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     if not session.exists():
         cosmic_ray = [sys.executable, "-m", "cosmic_ray.cli"]
         subprocess.run([*cosmic_ray, "init", str(config), str(session)], cwd=workdir, check=True)
-        chosen = sample_jobs(session, None if args.all else args.sample, args.seed)
+        like = judged_keys(args.like) if args.like else None
+        chosen = sample_jobs(session, None if args.all else args.sample, args.seed, like)
         print(f"judging {sum(chosen.values())} mutants in {len(chosen)} modules", flush=True)
         subprocess.run(
             [*cosmic_ray, "exec", str(config), str(session)],
