@@ -97,16 +97,16 @@ def mutant_key(mutation: Any) -> tuple[str, str, int]:
 
 
 def judged_keys(session: Path) -> set[tuple[str, str, int]]:
-    """The mutants another session judged (not skipped), to judge the same ones."""
+    """The mutants another session judges (all it did not skip, run yet or not)."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome
 
     with use_db(str(session), WorkDB.Mode.open) as db:
-        items = {item.job_id: item for item in db.work_items}
+        skipped = {
+            job for job, result in db.results if result.worker_outcome == WorkerOutcome.SKIPPED
+        }
         return {
-            mutant_key(items[job].mutations[0])
-            for job, result in db.results
-            if result.worker_outcome != WorkerOutcome.SKIPPED
+            mutant_key(item.mutations[0]) for item in db.work_items if item.job_id not in skipped
         }
 
 
