@@ -16,7 +16,8 @@ Everything happens in a copy of the project (``--workdir``, default a temporary
 directory): Cosmic Ray edits source files in place. ``--sample N`` judges N
 mutants drawn per module in proportion to its mutant count, with a seeded RNG (the
 rest are marked skipped; ``--like OTHER.sqlite`` judges the mutants another session
-judged, to compare a before and an after); ``--all`` judges every one (about 4,000 for the executor
+judged, to compare a before and an after; ``--survivors-of OTHER.sqlite`` only its
+survivors, to see which a new scenario kills); ``--all`` judges every one (about 4,000 for the executor
 modules at ~5 s each -- hours on two cores). The unmutated gate must pass first.
 
 The report: killed / survived / incompetent (the mutant does not import) / timeouts
@@ -249,6 +250,11 @@ def main(argv: list[str] | None = None) -> int:
         cosmic_ray = [sys.executable, "-m", "cosmic_ray.cli"]
         subprocess.run([*cosmic_ray, "init", str(config), str(session)], cwd=workdir, check=True)
         like = judged_keys(args.like) if args.like else None
+        if args.survivors_of:
+            like = {
+                (s["module"], s["operator"], s["occurrence"])
+                for s in collect(args.survivors_of)["survivors"]
+            }
         chosen = sample_jobs(session, None if args.all else args.sample, args.seed, like)
         print(f"judging {sum(chosen.values())} mutants in {len(chosen)} modules", flush=True)
         subprocess.run(

@@ -95,7 +95,10 @@ def test_created_at_from_the_wrong_clock_is_drift_naming_it(
 
     _wrap_encode_head(monkeypatch, local_clock)
     code, out = _gate(capsys, project)
-    assert code == 1, out
+    # The clock read at put time also depends on which branch finished first: the
+    # repeat check may call it nondeterministic (2) as well as the snapshot drift (1).
+    assert code in (1, 2), out
+    assert "snapshot: drift" in out
     assert "$.table[0].created_at.S" in out and "clock.start+3600s" in out
 
 

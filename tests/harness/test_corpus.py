@@ -540,3 +540,34 @@ def _config_error(result: ReplayResult) -> None:
     assert "OPX_AGENT_MAX_ATTEMPTS" in response["body"]["message"]
     assert result.bedrock_calls == [] and result.table == []
     assert [m["Outcome"] for m in result.metrics] == ["error"]
+
+
+@check("agent-output-edge-cases")
+def _edge_outputs(result: ReplayResult) -> None:
+    body = _body(result)
+    assert body["status"] == "DEGRADED"
+    assert body["errors"] == [
+        {
+            "agent": "knowledge-rag",
+            "code": "MALFORMED_OUTPUT",
+            "message": "no JSON object found in the completion",
+        },
+        {
+            "agent": "risk-blast-radius",
+            "code": "CONTRACT_VIOLATION",
+            "message": "output violates the agent contract at: "
+            "findings.recommendations.0.description [string_too_short]",
+        },
+    ]
+    # The object right after a stray "{" is found, not one nested inside it.
+    change = _agent_result(result, "change-intelligence")["output"]
+    assert change["confidence"] == 0.72
+    consensus = body["consensus"]
+    assert consensus["agents"]["change-intelligence"]["primary_action"] == "config_change"
+    # Two spellings of one action: one vote, the more confident entry (0.85).
+    assert consensus["agents"]["signal-intelligence"]["primary_action"] == "scale_out"
+    [scale_out] = [a for a in body["recommendation"]["actions"] if a["type"] == "scale_out"]
+    signal = [v for v in scale_out["by_agent"] if v["agent"] == "signal-intelligence"]
+    assert signal == [
+        {"agent": "signal-intelligence", "confidence": 0.85, "description": "Add two nodes."}
+    ]
