@@ -17,8 +17,9 @@ directory): Cosmic Ray edits source files in place. ``--sample N`` judges N
 mutants drawn per module in proportion to its mutant count, with a seeded RNG (the
 rest are marked skipped; ``--like OTHER.sqlite`` judges the mutants another session
 judged, to compare a before and an after; ``--survivors-of OTHER.sqlite`` only its
-survivors, to see which a new scenario kills); ``--all`` judges every one (about 4,000 for the executor
-modules at ~5 s each -- hours on two cores). The unmutated gate must pass first.
+survivors, to see which a new scenario kills); ``--all`` judges every one (about
+3,200 for the executor modules at 5-10 s each -- hours on two cores). The unmutated
+gate must pass first.
 
 The report: killed / survived / incompetent (the mutant does not import) / timeouts
 per module, the kill rate ``killed / (killed + survived)`` (timeouts count as
