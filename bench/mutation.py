@@ -172,7 +172,22 @@ def equivalent_reason(survivor: dict[str, Any], workdir: Path) -> str | None:
     return None
 
 
-def collect(session: Path) -> dict[str, Any]:
+def run_keys(session: Path) -> set[tuple[str, str, int]]:
+    """The mutants a session has run (a result other than skipped)."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome
+
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        items = {item.job_id: item for item in db.work_items}
+        return {
+            mutant_key(items[job].mutations[0])
+            for job, result in db.results
+            if result.worker_outcome != WorkerOutcome.SKIPPED
+        }
+
+
+def collect(session: Path, only: set[tuple[str, str, int]] | None = None) -> dict[str, Any]:
+    """The report of ``session`` (restricted to the mutants in ``only``, if given)."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
@@ -184,6 +199,8 @@ def collect(session: Path) -> dict[str, Any]:
             if result.worker_outcome == WorkerOutcome.SKIPPED:
                 continue
             mutation = items[job_id].mutations[0]
+            if only is not None and mutant_key(mutation) not in only:
+                continue
             module = str(mutation.module_path)
             if result.worker_outcome == WorkerOutcome.ABNORMAL:
                 status = "timeout"
@@ -229,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
     parser.add_argument("--workdir", type=Path, help="a directory for the mutated copy")
     parser.add_argument("--json", type=Path, help="write the report as JSON")
+    parser.add_argument(
+        "--intersect",
+        type=Path,
+        help="report only mutants also run in this other session (runs stopped early)",
+    )
     args = parser.parse_args(argv)
     modules = args.modules or (
         executor_modules() if args.kind == "executor" else action_group_modules()
@@ -238,16 +260,20 @@ def main(argv: list[str] | None = None) -> int:
     if not (workdir / "opx").exists():
         copy_project(workdir)
     env = {**os.environ, "PYTHONPATH": str(workdir)}
-    baseline = subprocess.run(
-        gate_command(args.checks).split(), cwd=workdir, env=env, capture_output=True, check=False
-    )
-    if baseline.returncode != 0:
-        print("the unmutated gate does not pass; nothing to measure", file=sys.stderr)
-        print(baseline.stdout.decode()[-2000:], file=sys.stderr)
-        return 2
     config = write_config(workdir, modules, args.checks, args.timeout)
     session = workdir / "session.sqlite"
-    if not session.exists():
+    if not session.exists():  # else: report on the session there (finished or stopped)
+        baseline = subprocess.run(
+            gate_command(args.checks).split(),
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        if baseline.returncode != 0:
+            print("the unmutated gate does not pass; nothing to measure", file=sys.stderr)
+            print(baseline.stdout.decode()[-2000:], file=sys.stderr)
+            return 2
         cosmic_ray = [sys.executable, "-m", "cosmic_ray.cli"]
         subprocess.run([*cosmic_ray, "init", str(config), str(session)], cwd=workdir, check=True)
         like = judged_keys(args.like) if args.like else None
@@ -265,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-    report = collect(session)
+    only = run_keys(session) & run_keys(args.intersect) if args.intersect else None
+    report = collect(session, only)
     equivalent = 0
     for survivor in report["survivors"]:
         survivor["equivalent"] = equivalent_reason(survivor, workdir)
