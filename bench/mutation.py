@@ -150,11 +150,18 @@ def sample_jobs(
 _ANNOTATION = re.compile(r"(->[^=]*\|)|([\w\]]\s*:\s*[\w.\[\], ]+\|)")
 
 
+#: A bare ``*`` (keyword-only marker) in a signature.
+_BARE_STAR = re.compile(r"(^\s*\*,\s*$)|([(,]\s*\*\s*,)")
+
+
 def equivalent_reason(survivor: dict[str, Any], workdir: Path) -> str | None:
     """Why a surviving mutant cannot change behaviour, when that is mechanical to tell.
 
     Every executor module starts with ``from __future__ import annotations``: a ``|``
-    in a type annotation is never evaluated, so replacing it changes nothing.
+    in a type annotation is never evaluated, so replacing it changes nothing. A
+    signature's keyword-only marker ``*`` turned into ``/`` makes the parameters
+    before it positional-only: the same behaviour while every caller passes them by
+    position (a caller passing one by name would kill the mutant).
     """
     removed = [
         line[1:]
@@ -169,6 +176,12 @@ def equivalent_reason(survivor: dict[str, Any], workdir: Path) -> str | None:
         and all(_ANNOTATION.search(line) and "isinstance(" not in line for line in removed)
     ):
         return "type annotation (never evaluated under PEP 563)"
+    if (
+        survivor["operator"] == "core/ReplaceBinaryOperator_Mul_Div"
+        and removed
+        and all(_BARE_STAR.search(line) for line in removed)
+    ):
+        return "signature marker * -> / (no caller passes the earlier parameters by name)"
     return None
 
 
@@ -241,6 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--sample", type=int, default=200, help="mutants judged (default 200)")
     size.add_argument("--all", action="store_true", help="judge every mutant")
     size.add_argument("--like", type=Path, help="judge the mutants another session (sqlite) judged")
+    size.add_argument(
+        "--survivors-of",
+        type=Path,
+        help="judge only the mutants that survived in another session (after new scenarios)",
+    )
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--checks", default="snapshot", help="the gate's --checks")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
