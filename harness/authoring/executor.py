@@ -24,6 +24,7 @@ from harness.scenario import (
     Fault,
     Interaction,
     Scenario,
+    TraceEvent,
 )
 from harness.wire import INVOKE_AGENT, ScriptedAnswers, WireRequest, canonical, usage_traces
 
@@ -44,6 +45,8 @@ class AgentScript:
     faults: tuple[Fault, ...] = ()
     error: ErrorAnswer | None = None
     chunks: int = 2
+    #: Trace events after the usage traces, before the completion (``failureTrace``...).
+    traces: tuple[Mapping[str, Any], ...] = ()
 
     def interaction(self, service: str, operation: str, request: dict[str, Any]) -> Interaction:
         return Interaction(
@@ -63,6 +66,7 @@ class AgentScript:
         return EventStreamAnswer(
             events=[
                 *usage_traces(self.model_id, self.input_tokens, self.output_tokens),
+                *(TraceEvent(trace=dict(trace)) for trace in self.traces),
                 *(ChunkEvent(chunk=p) for p in pieces),
             ]
         )

@@ -16,7 +16,15 @@ from harness.checks.outcome import Outcome, Status
 from harness.replayer import ReplayResult
 
 #: Section order for the path a failure names first (see :func:`differs`).
-READABLE_FIRST = ("responses", "final_state", "bedrock_calls", "metrics", "clock", "checkpoints")
+READABLE_FIRST = (
+    "responses",
+    "final_state",
+    "bedrock_calls",
+    "metrics",
+    "clock",
+    "table",
+    "checkpoints",
+)
 #: Lines of a diff or report kept per failure: enough to see the change, not a novel.
 DETAIL_LINES = 200
 

@@ -1,7 +1,9 @@
 """The cost check: every bill equals an exact recomputation, in every run and the snapshot.
 
 Per-agent and total cost in every response must equal a sum recomputed here from
-the Bedrock calls' tokens and ``opx/data/pricing.json`` with ``fractions.Fraction``
+every Bedrock call the transport answered -- each attempt of each agent called,
+whatever the response lists -- from their traces' tokens and ``opx/data/pricing.json``
+with ``fractions.Fraction``
 (deliberately not ``opx.cost``: a shared bug would agree with itself), be identical
 across runs, and equal the approved snapshot to the last digit.
 
@@ -23,7 +25,6 @@ from harness.checks.divergence import first_difference
 from harness.checks.outcome import Outcome, Status
 from harness.kinds.executor import ExecutorResult, replay_executor
 from harness.scenario import Scenario
-from opx.state import PARALLEL_AGENTS
 
 _CROSS_REGION_PREFIXES = ("us", "us-gov", "eu", "apac", "jp", "au", "ca", "global")
 _MILLIONTH = Fraction(1, 10**6)
@@ -72,16 +73,17 @@ def expected_costs(
 ) -> dict[str, Any]:
     """Per-agent and total cost from the calls Bedrock answered.
 
-    Tokens are summed per agent; the agent is priced at the model its answers
-    reported (the most expensive listed rate when unlisted or unreported with tokens
-    spent), rounded once per agent; the total is the sum of the rounded amounts.
+    Tokens are summed per agent over every attempt (a stream that broke after the
+    model ran was billed); the agent is priced at the model its answers reported (the
+    most expensive listed rate when unlisted or unreported with tokens spent), rounded
+    once per agent; the total is the sum of the rounded amounts.
     """
     table = prices if prices is not None else load_price_table()
     fallback = (max(r[0] for r in table.values()), max(r[1] for r in table.values()))
     per_agent: dict[str, str] = {}
     total = Fraction(0)
     for agent in sorted(agents):
-        calls = [c for c in bedrock_calls if c["agent"] == agent and c["outcome"] == "answer"]
+        calls = [c for c in bedrock_calls if c["agent"] == agent]
         tokens_in = sum(c["input_tokens"] for c in calls)
         tokens_out = sum(c["output_tokens"] for c in calls)
         models = [c["model_id"] for c in calls if c["model_id"]]
@@ -142,8 +144,6 @@ def check_cost(
         )
 
     for call_index, call in enumerate(calls):
-        if call["outcome"] != "answer":
-            continue
         single = expected_costs([call], [call["agent"]], prices)["total_usd"]
         if call["cost_usd"] != single:
             return fail(
@@ -151,26 +151,33 @@ def check_cost(
                 f"its tokens and the price table give {single}.",
                 f"$.bedrock_calls[{call_index}].cost_usd",
             )
+    # The spend is what the transport answered -- every agent it answered, every
+    # attempt -- never what the response chooses to list.
+    called = sorted({c["agent"] for c in calls if c["agent"] is not None})
+    expected = expected_costs(calls, called, prices)
     for index, cost in costs:
-        expected = expected_costs(calls, sorted(cost.get("per_agent", {})), prices)
-        for agent, amount in sorted(cost.get("per_agent", {}).items()):
-            if amount != expected["per_agent"][agent]:
+        listed = cost.get("per_agent", {})
+        for agent in called:
+            if agent not in listed:
+                return fail(
+                    f"response {index} drops {agent}'s spend: it has no cost for {agent}, "
+                    f"whose Bedrock calls cost {expected['per_agent'][agent]} USD.",
+                    f"$.responses[{index}].body.cost.per_agent",
+                )
+        for agent, amount in sorted(listed.items()):
+            want = expected["per_agent"].get(agent, "0.000000")
+            if amount != want:
                 return fail(
                     f"response {index} bills {agent} {amount} USD but its Bedrock calls' tokens "
-                    f"and the price table give {expected['per_agent'][agent]} USD.",
+                    f"and the price table give {want} USD.",
                     f"$.responses[{index}].body.cost.per_agent.{agent}",
                 )
         if cost.get("total_usd") != expected["total_usd"]:
             return fail(
-                f"response {index} totals {cost.get('total_usd')} USD but the per-agent amounts "
-                f"recomputed from the calls add up to {expected['total_usd']} USD.",
+                f"response {index} totals {cost.get('total_usd')} USD but every Bedrock call "
+                f"the transport answered ({len(calls)}, {len(called)} agents) costs "
+                f"{expected['total_usd']} USD.",
                 f"$.responses[{index}].body.cost.total_usd",
-            )
-        missing = sorted(set(PARALLEL_AGENTS) - set(cost.get("per_agent", {})))
-        if missing:
-            return fail(
-                f"response {index} has no cost for {', '.join(missing)}.",
-                f"$.responses[{index}].body.cost.per_agent",
             )
     for number, other in enumerate(runs[1:], start=2):
         path = _cost_difference(costs, _response_costs(other.canonical()))

@@ -28,6 +28,7 @@ SECTIONS = (
     "metrics",
     "bedrock_calls",
     "aws_calls",
+    "table",
     "clock",
 )
 

@@ -24,8 +24,16 @@ from harness.replayer import (
     Replayer,
     ReplayResult,
     read_checkpoints,
+    table_items,
 )
-from harness.scenario import EventStreamAnswer, Scenario
+from harness.scenario import (
+    ErrorAnswer,
+    EventStreamAnswer,
+    ExceptionEvent,
+    HttpAnswer,
+    Interaction,
+    Scenario,
+)
 from harness.wire import Call, LayerFactory, TransportLayer, agent_of, stream_usage
 
 if TYPE_CHECKING:
@@ -38,6 +46,8 @@ class ExecutorResult(ReplayResult):
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     metrics: list[dict[str, Any]] = field(default_factory=list)
     bedrock_calls: list[dict[str, Any]] = field(default_factory=list)
+    #: Every item of the checkpoint table, every attribute (see harness.replayer.table).
+    table: list[dict[str, Any]] = field(default_factory=list)
 
     def canonical(self) -> dict[str, Any]:
         """Everything that defines behaviour; each checkpoint's full state is kept
@@ -53,6 +63,7 @@ class ExecutorResult(ReplayResult):
                 ],
                 "metrics": self.metrics,
                 "bedrock_calls": self.bedrock_calls,
+                "table": self.table,
                 "clock": self.clock,
             }
         )
@@ -108,7 +119,9 @@ class ExecutorKind(ScenarioKind):
         return [response_of(handler, event, LambdaContext()) for event in scenario.events]
 
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:
-        final_state, trail = read_checkpoints(responses)
+        aliases = canonical.Aliases("checkpoint")
+        times: dict[str, str] = {}
+        final_state, trail = read_checkpoints(responses, aliases=aliases, times=times)
         text = env.output.getvalue()
         return ExecutorResult(
             scenario=env.scenario.name,
@@ -119,6 +132,7 @@ class ExecutorKind(ScenarioKind):
             checkpoints=trail,
             metrics=[json.loads(ln) for ln in text.splitlines() if ln.startswith('{"_aws"')],
             bedrock_calls=bedrock_calls(env.scenario, env.transport.calls),
+            table=table_items(env.scenario.clock.start, env.clock.now(), aliases, times),
         )
 
     def summarize(self, result: dict[str, Any]) -> list[tuple[str, str]]:
@@ -190,33 +204,82 @@ def replay_executor(scenario: Scenario, replayer: Replayer | None = None) -> Exe
 
 
 def bedrock_calls(scenario: Scenario, calls: list[Call]) -> list[dict[str, Any]]:
-    """Every answered Bedrock call with its tokens and cost, in a stable order."""
+    """Every answered Bedrock call with its tokens and cost, in a stable order.
+
+    Reported from what went over the wire, not from how the scenario file groups
+    its answers: a recorded scenario holds a throttle and its retry as two
+    interactions, an authored one as a fault before the answer of one interaction --
+    both are the same two HTTP exchanges, and read the same here. ``attempt`` is the
+    agent's n-th call, ``where`` says how a failed one failed (``http`` status or
+    ``stream`` exception), and ``outcome`` is ``answer``, ``fault:<code>`` (the agent
+    was called again) or ``error:<code>`` (its last call failed). Tokens and cost
+    come from the traces of every answered stream, a failed one included: Bedrock
+    bills what the model did before the stream broke.
+    """
     from opx.cost import agent_cost, load_pricing
 
     pricing = load_pricing()
-    out = []
+    rows = []
     for call in calls:
         interaction = scenario.interactions[call.interaction]
         usage = {"input_tokens": 0, "output_tokens": 0}
         model_id = None
-        if call.outcome == "answer" and isinstance(interaction.response, EventStreamAnswer):
+        where, code = _failure(interaction, call.attempt)
+        streamed = call.attempt >= len(interaction.faults) and isinstance(
+            interaction.response, EventStreamAnswer
+        )
+        if streamed:
             usage, model_id = stream_usage(interaction.response)
-        out.append(
+        rows.append(
             {
                 "service": call.service,
                 "operation": call.operation,
                 "agent": agent_of(interaction.request),
                 "interaction": call.interaction,
-                "attempt": call.attempt,
-                "outcome": call.outcome,
+                "where": where,
+                "code": code,
                 "model_id": model_id,
                 **usage,
                 "cost_usd": str(agent_cost(usage, model_id, pricing))
-                if call.outcome == "answer"
+                if streamed
                 else str(Decimal("0.000000")),
             }
         )
-    return sorted(out, key=lambda c: (c["interaction"], c["attempt"]))
+    last: dict[str | None, int] = {}
+    attempts: dict[str | None, int] = {}
+    for index, row in enumerate(rows):
+        last[row["agent"]] = index
+    out = []
+    for index, row in enumerate(rows):
+        agent = row["agent"]
+        attempt = attempts.get(agent, 0)
+        attempts[agent] = attempt + 1
+        where, code = row.pop("where"), row.pop("code")
+        if where is None:
+            outcome = "answer"
+        else:
+            outcome = f"{'error' if last[agent] == index else 'fault'}:{code}"
+        out.append({**row, "attempt": attempt, "outcome": outcome, "where": where})
+    return sorted(out, key=lambda c: (c["agent"] or "", c["attempt"]))
+
+
+def _failure(interaction: Interaction, attempt: int) -> tuple[str | None, str | None]:
+    """How the exchange answered by ``attempt`` of ``interaction`` failed, if it did:
+    ``(where, code)``, ``where`` ``http`` (an error status) or ``stream`` (an exception
+    inside a 200 event stream)."""
+    if attempt < len(interaction.faults):
+        fault = interaction.faults[attempt]
+        return ("stream" if fault.where == "stream" else "http"), fault.error
+    answer = interaction.response
+    if isinstance(answer, ErrorAnswer):
+        return "http", answer.code
+    if isinstance(answer, HttpAnswer) and answer.status >= 400:
+        return "http", f"http-{answer.status}"
+    if isinstance(answer, EventStreamAnswer):
+        for event in answer.events:
+            if isinstance(event, ExceptionEvent):
+                return "stream", event.exception.type
+    return None, None
 
 
 __all__ = ["ExecutorKind", "ExecutorResult", "bedrock_calls", "replay_executor"]

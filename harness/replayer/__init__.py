@@ -6,7 +6,12 @@ shares the botocore plumbing across replays, :mod:`.checkpoints` reads an
 execution's checkpoints back, :mod:`.result` is the base of every kind's result.
 """
 
-from harness.replayer.checkpoints import checkpoint_trail, execution_id_of, read_checkpoints
+from harness.replayer.checkpoints import (
+    checkpoint_trail,
+    execution_id_of,
+    read_checkpoints,
+    table_items,
+)
 from harness.replayer.clock import FrozenClock
 from harness.replayer.core import (
     Delivery,
@@ -43,4 +48,5 @@ __all__ = [
     "no_network",
     "read_checkpoints",
     "replay",
+    "table_items",
 ]

@@ -8,6 +8,7 @@ pending writes -- with uuid6 ids replaced by ordinal aliases so runs compare.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -15,6 +16,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from harness import canonical
 from harness.replayer.sandbox import CHECKPOINT_TABLE
+from harness.replayer.table import ItemReader
 
 #: LangGraph bookkeeping channels (trigger and join barriers), not executor state.
 STATE_SKIP = ("branch:", "join:", "__")
@@ -30,14 +32,17 @@ def execution_id_of(responses: list[dict[str, Any]]) -> str | None:
 
 
 def read_checkpoints(
-    responses: list[dict[str, Any]], saver: BaseCheckpointSaver | None = None
+    responses: list[dict[str, Any]],
+    saver: BaseCheckpointSaver | None = None,
+    aliases: canonical.Aliases | None = None,
+    times: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The final state and the checkpoint trail, oldest first, of the execution the
     responses name -- from the replay's table unless another ``saver`` is given."""
     thread = execution_id_of(responses)
     if thread is None:
         return None, []
-    return checkpoint_trail(saver or replay_saver(), thread)
+    return checkpoint_trail(saver or replay_saver(), thread, aliases, times)
 
 
 def replay_saver() -> BaseCheckpointSaver:
@@ -48,16 +53,22 @@ def replay_saver() -> BaseCheckpointSaver:
 
 
 def checkpoint_trail(
-    saver: BaseCheckpointSaver, thread: str
+    saver: BaseCheckpointSaver,
+    thread: str,
+    aliases: canonical.Aliases | None = None,
+    times: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The final state and the checkpoint trail of ``thread``, oldest first.
 
     Each trail entry also carries the full ``state`` at that checkpoint (for the
-    divergence report); the canonical result keeps only its digest.
+    divergence report); the canonical result keeps only its digest. ``aliases``
+    (filled oldest first) lets the table scan name checkpoints as the trail does;
+    ``times`` receives each checkpoint's ``ts`` by alias (LangGraph's clock reading,
+    which the scan measures item times against rather than the items' own).
     """
     tuples = list(saver.list({"configurable": {"thread_id": thread, "checkpoint_ns": ""}}))
     tuples.reverse()
-    checkpoints = canonical.Aliases("checkpoint")
+    checkpoints = aliases if aliases is not None else canonical.Aliases("checkpoint")
     trail = []
     previous_seen: dict[str, Any] = {}
     state: dict[str, Any] | None = None
@@ -76,12 +87,22 @@ def checkpoint_trail(
         )
         previous_seen = seen
         parent = item.parent_config["configurable"]["checkpoint_id"] if item.parent_config else None
+        if times is not None and isinstance(checkpoint.get("ts"), str):
+            times[str(checkpoints(checkpoint["id"]))] = checkpoint["ts"]
+        entry: dict[str, Any] = {}
+        mismatch = _fetch_mismatch(saver, item, state)
+        if mismatch is not None:
+            entry["fetched_by_id"] = mismatch
         trail.append(
             {
+                **entry,
                 "checkpoint": checkpoints(checkpoint["id"]),
                 "parent": checkpoints(parent),
                 "step": item.metadata.get("step"),
                 "source": item.metadata.get("source"),
+                # The whole metadata (parents aliased): what LangGraph and the executor
+                # (its incident id) stored beside the state.
+                "metadata": _metadata(item.metadata, checkpoints),
                 "writers": writers,
                 "state_sha256": canonical.digest(state),
                 "state": state,
@@ -94,4 +115,82 @@ def checkpoint_trail(
     return state, trail
 
 
-__all__ = ["checkpoint_trail", "execution_id_of", "read_checkpoints", "replay_saver"]
+def _fetch_mismatch(saver: BaseCheckpointSaver, listed: Any, state: dict[str, Any]) -> str | None:
+    """How fetching the checkpoint by its id disagrees with listing it, if it does.
+
+    The executor reads the latest checkpoint (no id) on every delivery; LangGraph
+    fetches a *specific* one when it resumes from a config that names it. The read-back
+    fetches each listed checkpoint by id, so that path runs in every replay and a wrong
+    answer from it shows in the trail (only then: an agreeing fetch adds nothing).
+    """
+    fetched = saver.get_tuple(listed.config)
+    if fetched is None:
+        return "not found"
+    if fetched.checkpoint.get("id") != listed.checkpoint.get("id"):
+        return "another checkpoint"
+    fetched_state = {
+        key: value
+        for key, value in sorted(fetched.checkpoint["channel_values"].items())
+        if not key.startswith(STATE_SKIP)
+    }
+    if canonical.digest(fetched_state) != canonical.digest(state):
+        return "another state"
+    if canonical.digest(fetched.metadata) != canonical.digest(listed.metadata):
+        return "other metadata"
+    if canonical.digest(_writes(fetched)) != canonical.digest(_writes(listed)):
+        return "other pending writes"
+    if (fetched.parent_config is None) != (listed.parent_config is None):
+        return "another parent"
+    return None
+
+
+def _writes(item: Any) -> list[Any]:
+    return sorted([channel, canonical.digest(value)] for _, channel, value in item.pending_writes)
+
+
+def _metadata(metadata: Any, checkpoints: canonical.Aliases) -> dict[str, Any]:
+    plain = canonical.plain(dict(metadata))
+    parents = plain.get("parents")
+    if isinstance(parents, dict):
+        plain["parents"] = {ns: checkpoints(cid) for ns, cid in sorted(parents.items())}
+    return plain
+
+
+def table_items(
+    start: datetime, end: datetime, aliases: canonical.Aliases, times: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Every item of the replay's checkpoint table, canonical (see :mod:`.table`)."""
+    from opx.checkpointing import TABLE_SCHEMA
+
+    client = boto3.client("dynamodb")
+    raw: list[dict[str, Any]] = []
+    for page in client.get_paginator("scan").paginate(
+        TableName=CHECKPOINT_TABLE, ConsistentRead=True
+    ):
+        raw.extend(page["Items"])
+    reader = ItemReader(start, end, aliases, times, payload_fields)
+    return reader.items(raw, TABLE_SCHEMA.partition_key, TABLE_SCHEMA.sort_key)
+
+
+def payload_fields(blob: bytes) -> list[tuple[str, bytes]] | None:
+    """A sealed payload's typed fields, or ``None`` if it is not one (a chunk).
+
+    A write item's first field is its task path: LangGraph derives it from the node,
+    so it names a task stably where the task id does not.
+    """
+    from opx.checkpointing.chunking import unseal
+
+    try:
+        return unseal(blob)
+    except ValueError:
+        return None
+
+
+__all__ = [
+    "checkpoint_trail",
+    "execution_id_of",
+    "payload_fields",
+    "read_checkpoints",
+    "replay_saver",
+    "table_items",
+]

@@ -264,6 +264,7 @@ def agent_script(spec: AgentSpec, where: str = "$") -> AgentScript:
         latency_ms=spec.latency_ms,
         faults=tuple(f for fault in spec.faults for f in fault.expanded()),
         error=spec.error,
+        traces=tuple(spec.traces),
     )
 
 

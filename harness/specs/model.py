@@ -133,6 +133,9 @@ class AgentSpec(_Spec):
     #: The model is deliberately missing from ``opx/data/pricing.json`` (a scenario about
     #: pricing an unknown model); otherwise an unpriced model is a typo.
     unpriced: bool = False
+    #: Extra trace events, sent after the usage traces and before the completion
+    #: (a ``failureTrace`` with its ``failureReason``, say), each a Bedrock ``trace``.
+    traces: list[dict[str, Any]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_output(self) -> AgentSpec:
@@ -240,7 +243,8 @@ class ExecutorSpec(_Common):
     @classmethod
     def _realistic(cls, agents: dict[str, AgentSpec]) -> dict[str, AgentSpec]:
         """The authoring rules for each answer: realistic token usage (an agent ending in
-        ``error`` bills nothing) and a priced model. Checked on the spec, not on
+        ``error`` bills nothing; one ending without text -- empty, or in a
+        ``failureTrace`` -- writes nothing) and a priced model. Checked on the spec, not on
         :class:`AgentSpec`, whose other use -- ``opx-harness serve --overrides`` -- may
         script any bill on purpose."""
         from opx.cost import load_pricing
@@ -256,7 +260,10 @@ class ExecutorSpec(_Common):
                         "(rule: realistic prompt size)"
                     )
                 low, high = OUTPUT_TOKENS
-                if not low <= tokens_out <= high and not agent.truncated:
+                # An agent ending without text -- an empty completion, or a failure trace --
+                # has no answer to size.
+                failed = agent.output == "" or any("failureTrace" in t for t in agent.traces)
+                if not low <= tokens_out <= high and not (agent.truncated or failed):
                     raise ValueError(
                         f"{name}.tokens: output tokens {tokens_out} outside {low}-{high} (rule: "
                         "realistic answer size; set truncated: true for a completion cut off "

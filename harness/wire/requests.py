@@ -4,7 +4,8 @@ Matching happens on what actually went over the wire (after botocore serialized
 it), read back through the service model into ``{member: value}`` -- so a recording
 is independent of header order, signing, timestamps and endpoint, and a changed
 prompt is a changed ``inputText``. JSON-valued strings (``inputText``) are decoded so
-scenario files stay readable and diffs point inside them.
+scenario files stay readable and diffs point inside them -- and must be the canonical
+encoding of what they decode to, so the decoded form still pins every byte.
 """
 
 from __future__ import annotations
@@ -73,19 +74,57 @@ def fingerprint(service: str, operation: str, params: dict[str, Any]) -> str:
     return hashlib.sha256(document.encode()).hexdigest()
 
 
-def decode_json_strings(value: Any) -> Any:
-    """Replace strings holding a JSON object or array by the decoded value."""
+#: Added beside a decoded JSON string whose bytes are not :func:`canonical`'s.
+ENCODING_KEY = "__wire_encoding__"
+
+
+def encoding_difference(sent: str, expected: str) -> str:
+    """One readable line: how ``sent`` differs from the canonical encoding ``expected``."""
+    at = next(
+        (n for n, (a, b) in enumerate(zip(sent, expected, strict=False)) if a != b),
+        min(len(sent), len(expected)),
+    )
+    digest = hashlib.sha256(sent.encode()).hexdigest()
+    window = slice(max(0, at - 24), at + 24)
+    return (
+        f"not the canonical JSON encoding (sorted keys, compact separators, UTF-8 unescaped): "
+        f"{len(sent.encode())} bytes sent (sha256 {digest}), canonical "
+        f"{len(expected.encode())}; first difference at character {at}: "
+        f"sent {sent[window]!r}, canonical {expected[window]!r}"
+    )
+
+
+def decode_json_strings(value: Any, *, pinned: bool = True) -> Any:
+    """Replace strings holding a JSON object or array by the decoded value.
+
+    The decoded form is readable and diffs point inside it, but it forgets the bytes:
+    a prompt sent pretty-printed, key-reordered or ASCII-escaped decodes the same and
+    is billed (and answered) differently. So the bytes must be :func:`canonical`'s
+    encoding of the decoded value -- then the decoded form pins every byte -- and a
+    string that is not gets an ``ENCODING_KEY`` entry saying where it differs: its
+    fingerprint matches no recording, and the unmatched-request diff shows that line.
+    JSON strings *inside* a decoded one are data (an evidence field holding JSON), not
+    an encoding the sender chose; they are decoded for reading (``pinned=False``), and
+    the outer string's canonical bytes already pin them.
+    """
     if isinstance(value, dict):
-        return {key: decode_json_strings(item) for key, item in value.items()}
+        return {key: decode_json_strings(item, pinned=pinned) for key, item in value.items()}
     if isinstance(value, list):
-        return [decode_json_strings(item) for item in value]
+        return [decode_json_strings(item, pinned=pinned) for item in value]
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
             decoded = json.loads(value)
         except ValueError:
             return value
         if isinstance(decoded, dict | list):
-            return decode_json_strings(decoded)
+            readable = decode_json_strings(decoded, pinned=False)
+            expected = canonical(decoded)
+            if not pinned or value == expected:
+                return readable
+            difference = encoding_difference(value, expected)
+            if isinstance(readable, dict):
+                return {**readable, ENCODING_KEY: difference}
+            return {ENCODING_KEY: difference, "decoded": readable}
     return value
 
 
@@ -133,8 +172,10 @@ def request_params(
 
 
 __all__ = [
+    "ENCODING_KEY",
     "canonical",
     "decode_json_strings",
+    "encoding_difference",
     "fingerprint",
     "operation_model",
     "request_body",

@@ -435,6 +435,123 @@ def _unpriced(result: ReplayResult) -> None:
     assert cost["per_agent"][STRATEGY_AGENT] == "0.013890"
 
 
+@check("consensus-two-voter-split")
+def _two_voters(result: ReplayResult) -> None:
+    body = _body(result)
+    assert body["status"] == "DEGRADED"
+    consensus = body["consensus"]
+    voting = {a for a, v in consensus["agents"].items() if v.get("voted", True)}
+    assert sorted(f["agent"] for f in consensus["failed_agents"]) == sorted(
+        set(ALL_AGENTS) - {"change-intelligence", "signal-intelligence"}
+    )
+    assert {"change-intelligence", "signal-intelligence"} <= voting
+    [conflict] = consensus["conflicts"]
+    assert conflict["topic"] == "primary_action"
+    assert [(p["action"], p["agents"], p["weight_share"]) for p in conflict["positions"]] == [
+        ("rollback", ["change-intelligence"], 0.5),
+        ("scale_out", ["signal-intelligence"], 0.5),
+    ]
+    assert consensus["agreement_level"] == "MEDIUM"  # two voters: more than one voice
+    assert [m["agent"] for m in consensus["minority_opinions"]] == ["signal-intelligence"]
+    # response-strategy: throttled on every attempt, four calls, no answer.
+    assert [c["outcome"] for c in _calls(result, STRATEGY_AGENT)] == [
+        "fault:ThrottlingException"
+    ] * 3 + ["error:ThrottlingException"]
+
+
+@check("consensus-confidence-conflict")
+def _confidence_conflict(result: ReplayResult) -> None:
+    body = _succeeded_with(result, "restart")
+    consensus = body["consensus"]
+    assert consensus["agreement_level"] == "HIGH"
+    [conflict] = consensus["conflicts"]
+    assert conflict == {
+        "topic": "confidence",
+        "spread": 0.62,
+        "highest": {"agents": ["signal-intelligence"], "confidence": 0.93},
+        "lowest": {"agents": ["knowledge-rag"], "confidence": 0.31},
+    }
+
+
+@check("model-arn-ids")
+def _model_arns(result: ReplayResult) -> None:
+    _succeeded_with(result, "rollback")
+    cost = result.final_state["cost"]
+    assert cost["unpriced_models"] == []
+    models = {c["agent"]: c["model_id"] for c in result.bedrock_calls}
+    assert models["change-intelligence"].startswith("arn:aws:bedrock:us-east-1::foundation-model/")
+    assert "inference-profile/us.anthropic" in models["signal-intelligence"]
+    assert models["historical-pattern"].startswith("eu.")
+    # Normalized to the base model in the cost report, and priced as it.
+    assert cost["models"]["change-intelligence"] == "anthropic.claude-3-5-sonnet-20241022-v2:0"
+    assert cost["models"]["signal-intelligence"] == "anthropic.claude-3-7-sonnet-20250219-v1:0"
+    assert cost["models"]["historical-pattern"] == "anthropic.claude-3-5-haiku-20241022-v1:0"
+    # CHECKPOINT_TTL_DAYS=7: every item expires a week after it was written.
+    assert {item["ttl"]["N"].split("+")[1] for item in result.table} == {"7d"}
+
+
+@check("agent-failure-trace")
+def _failure_trace(result: ReplayResult) -> None:
+    body = _body(result)
+    assert body["status"] == "DEGRADED"
+    assert body["errors"] == [
+        {
+            "agent": "knowledge-rag",
+            "code": "EMPTY_COMPLETION",
+            "message": "the agent returned no text; failure trace: "
+            "Knowledge base retrieval timed out",
+        },
+        {
+            "agent": "risk-blast-radius",
+            "code": "EMPTY_COMPLETION",
+            "message": "the agent returned no text",
+        },
+    ]
+    # Billed although they failed: the model ran.
+    assert result.final_state["cost"]["per_agent"]["knowledge-rag"] != "0.000000"
+
+
+@check("config-error")
+def _config_error(result: ReplayResult) -> None:
+    [response] = result.responses
+    assert response["statusCode"] == 500
+    assert response["body"]["error"] == "CONFIGURATION_ERROR"
+    assert "OPX_AGENT_MAX_ATTEMPTS" in response["body"]["message"]
+    assert result.bedrock_calls == [] and result.table == []
+    assert [m["Outcome"] for m in result.metrics] == ["error"]
+
+
+@check("agent-output-edge-cases")
+def _edge_outputs(result: ReplayResult) -> None:
+    body = _body(result)
+    assert body["status"] == "DEGRADED"
+    assert body["errors"] == [
+        {
+            "agent": "knowledge-rag",
+            "code": "MALFORMED_OUTPUT",
+            "message": "no JSON object found in the completion",
+        },
+        {
+            "agent": "risk-blast-radius",
+            "code": "CONTRACT_VIOLATION",
+            "message": "output violates the agent contract at: "
+            "findings.recommendations.0.description [string_too_short]",
+        },
+    ]
+    # The object right after a stray "{" is found, not one nested inside it.
+    change = _agent_result(result, "change-intelligence")["output"]
+    assert change["confidence"] == 0.72
+    consensus = body["consensus"]
+    assert consensus["agents"]["change-intelligence"]["primary_action"] == "config_change"
+    # Two spellings of one action: one vote, the more confident entry (0.85).
+    assert consensus["agents"]["signal-intelligence"]["primary_action"] == "scale_out"
+    [scale_out] = [a for a in body["recommendation"]["actions"] if a["type"] == "scale_out"]
+    signal = [v for v in scale_out["by_agent"] if v["agent"] == "signal-intelligence"]
+    assert signal == [
+        {"agent": "signal-intelligence", "confidence": 0.85, "description": "Add two nodes."}
+    ]
+
+
 # Last: ``CHECKS`` is filled by the ``@check`` functions above.
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_scenario_does_what_it_describes(name: str) -> None:

@@ -189,3 +189,20 @@ def test_bench_builds_varied_copies_approves_and_times_the_gate(tmp_path: Path) 
     assert sessions.isdisjoint({i.request.get("sessionId") for i in original.interactions})
     snapshot = json.loads((corpus / "snapshots" / f"{copy.name}.json").read_text())
     assert snapshot["scenario"] == copy.name
+
+
+def test_pull_requests_run_ruff_the_test_suite_and_the_gate_shards() -> None:
+    yaml = pytest.importorskip("yaml")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    test_command = "pytest -q -n 2"
+    assert f"{test_command}    " in readme  # the README's test command, as CI runs it
+    commands = []
+    for path in sorted((ROOT / ".github/workflows").glob("*.yml")):
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if "pull_request" not in workflow.get("on", workflow.get(True)):
+            continue
+        for job in workflow["jobs"].values():
+            commands += [step["run"] for step in job["steps"] if "run" in step]
+    assert "ruff check ." in commands and "ruff format --check ." in commands
+    assert test_command in commands
+    assert any(c.startswith("opx-harness gate") and "--shard" in c for c in commands)

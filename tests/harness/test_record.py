@@ -139,9 +139,18 @@ def test_retries_are_recorded_as_they_happened(tmp_path: Path, runtime: AgentRun
     assert body["agents"]["knowledge-rag"] == "FAILURE"
     assert body["agents"]["signal-intelligence"] == "SUCCESS"
     outcomes = sorted(call["outcome"] for call in snapshot["bedrock_calls"])
-    assert outcomes.count("error:ThrottlingException") == 1
+    # A retry is a retry: the throttles were followed by another call of the agent.
+    assert outcomes.count("fault:ThrottlingException") == 1
+    assert outcomes.count("fault:throttlingException") == 1
     assert outcomes.count("error:AccessDeniedException") == 1
+    signal_calls = [c for c in snapshot["bedrock_calls"] if c["agent"] == "signal-intelligence"]
+    assert [(c["attempt"], c["where"]) for c in signal_calls] == [
+        (0, "http"),
+        (1, "stream"),
+        (2, None),
+    ]
     # The in-stream throttle keeps its billed tokens: it is a stream, not an error.
+    assert signal_calls[1]["input_tokens"] == 40
     assert len(snapshot["bedrock_calls"]) == 8
     signal = snapshot["final_state"]["hypotheses"]["signal-intelligence"]
     assert signal["attempts"] == 3
