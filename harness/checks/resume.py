@@ -129,8 +129,11 @@ def _deliver(point: CrashPoint | None, cold: bool, seen: _Observed) -> Any:
         ]
         if thread_id:
             config = {"configurable": {"thread_id": thread_id}}
-            state = lambda_handler.container().graph.get_state(config)
-            seen.values = canonical.plain(state.values)
+            # Read through the container the deliveries left warm: one that never came
+            # up (a configuration error) has no state to compare.
+            warm = lambda_handler.warm_container()
+            if warm is not None:
+                seen.values = canonical.plain(warm.graph.get_state(config).values)
         # A request whose recorded answers are used up is an agent paid twice: report it
         # here, as a resume problem, rather than let the replay raise on it.
         seen.repeated = [

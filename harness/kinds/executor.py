@@ -173,7 +173,11 @@ class ExecutorKind(ScenarioKind):
     def behaviour(self, result: dict[str, Any]) -> dict[str, str]:
         responses: list[dict[str, Any]] = result.get("responses", [])
         bodies = [r.get("body") if isinstance(r.get("body"), dict) else {} for r in responses]
-        final = next((b for b in reversed(bodies) if "status" in b or "error" in b), {})
+        # The analysis's answer: an "in progress" duplicate or a rejected event says
+        # nothing about it, so they count only when nothing else answered.
+        final = next((b for b in reversed(bodies) if "status" in b), None) or next(
+            (b for b in reversed(bodies) if "error" in b), {}
+        )
         consensus = final.get("consensus") or {}
         cost = final.get("cost") or {}
         confidence = consensus.get("aggregated_confidence")

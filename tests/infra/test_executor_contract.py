@@ -196,7 +196,7 @@ def test_alarm_outcomes_are_exactly_those_in_which_agents_run(observed: Observed
     without_agents = {d["Outcome"] for d in observed.emf if not agents_ran(d)}
     assert with_agents == set(AGENT_OUTCOMES)
     # An analysis may also end "failed" with no agent called at all (budget-exceeded:
-    # the budget admitted none), and a duplicate delivery answered "in progress"
-    # (concurrent-duplicate-delivery) calls none; their zero counts add nothing to the
-    # rate's sums.
-    assert without_agents - {"failed", "in_progress"} == {"invalid_input"}
+    # the budget admitted none), a duplicate delivery answered "in progress"
+    # (concurrent-duplicate-delivery) calls none, and neither does an execution that
+    # cannot start ("error": config-error); their zero counts add nothing to the rate.
+    assert without_agents - {"failed", "in_progress", "error"} == {"invalid_input"}
