@@ -41,7 +41,6 @@ import binascii
 import enum
 import ipaddress
 import re
-import tomllib
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -49,6 +48,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
+
+from harness.capture.tomlfile import table_array
 
 __all__ = [
     "BUILTIN_KINDS",
@@ -120,16 +121,7 @@ def load_scrub_config(path: str | Path) -> tuple[Pattern, ...]:
     pattern would let the secret it was meant to catch be committed.
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ScrubConfigError(f"{path}: cannot read: {_one_line(error)}") from None
-    unknown = sorted(set(data) - {"pattern"})
-    if unknown:
-        raise ScrubConfigError(f"{path}: unknown top-level key {unknown[0]!r}")
-    entries = data.get("pattern", [])
-    if not isinstance(entries, list):
-        raise ScrubConfigError(f"{path}: 'pattern' must be an array of tables ([[pattern]])")
+    entries = table_array(path, "pattern", ScrubConfigError)
     return tuple(_config_pattern(path, number, entry) for number, entry in enumerate(entries, 1))
 
 

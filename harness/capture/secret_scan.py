@@ -34,13 +34,13 @@ import json
 import re
 import sys
 import tempfile
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.capture.scrub import is_placeholder
+from harness.capture.tomlfile import table_array
 
 __all__ = [
     "ALLOWLIST_NAME",
@@ -194,16 +194,7 @@ def load_allowlist(*paths: Path | str) -> Allowlist:
     for path in map(Path, paths):
         if not path.exists():
             continue
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            raise AllowlistError(f"{path}: cannot read: {' '.join(str(error).split())}") from None
-        unknown = sorted(set(data) - {"allow"})
-        if unknown:
-            raise AllowlistError(f"{path}: unknown top-level key {unknown[0]!r}")
-        tables = data.get("allow", [])
-        if not isinstance(tables, list):
-            raise AllowlistError(f"{path}: 'allow' must be an array of tables ([[allow]])")
+        tables = table_array(path, "allow", AllowlistError)
         for number, table in enumerate(tables, 1):
             entries.append(_entry(path, number, table))
     return Allowlist(tuple(entries))
