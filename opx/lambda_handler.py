@@ -50,6 +50,7 @@ __all__ = [
     "Container",
     "cold_start",
     "container",
+    "execute",
     "handler",
     "warm_container",
 ]
@@ -135,7 +136,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     try:
         incident = parse_event(event)
         exec_id = execution_id(incident)
-        state = _answer(_get_container(), event, incident, exec_id, context)
+        state = execute(_get_container(), event, incident, exec_id, context)
         result = response.success(state)
         outcome = state["status"].lower()
         cost = Decimal(state["cost"]["total_usd"])
@@ -172,10 +173,15 @@ def _config(incident: Incident, exec_id: str) -> dict[str, Any]:
     }
 
 
-def _answer(
+def execute(
     container: Container, event: dict[str, Any], incident: Incident, exec_id: str, context: Any
 ) -> ExecutionState:
-    """A completed execution's stored state; else run it under the execution's lease."""
+    """A completed execution's stored state; else run it under the execution's lease.
+
+    The handler's work between parsing an event and answering it, public so a
+    benchmark (``bench/replay.py``) runs the executor's own steps -- initial state,
+    lease, resume -- on a container of its choosing instead of a copy that drifts.
+    """
     snapshot = container.graph.get_state(_config(incident, exec_id))
     if snapshot.values and not snapshot.next and not snapshot.tasks:
         return snapshot.values  # completed before: same answer, no lease, no Bedrock call
