@@ -24,6 +24,7 @@ from harness.replayer import (
     Replayer,
     ReplayResult,
     read_checkpoints,
+    replay_saver,
     table_items,
 )
 from harness.scenario import (
@@ -121,7 +122,9 @@ class ExecutorKind(ScenarioKind):
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:
         aliases = canonical.Aliases("checkpoint")
         times: dict[str, str] = {}
-        final_state, trail = read_checkpoints(responses, aliases=aliases, times=times)
+        written = env.written
+        written.check_readable()
+        final_state, trail = read_checkpoints(responses, replay_saver(written), aliases, times)
         text = env.output.getvalue()
         return ExecutorResult(
             scenario=env.scenario.name,
@@ -132,7 +135,7 @@ class ExecutorKind(ScenarioKind):
             checkpoints=trail,
             metrics=[json.loads(ln) for ln in text.splitlines() if ln.startswith('{"_aws"')],
             bedrock_calls=bedrock_calls(env.scenario, env.transport.calls),
-            table=table_items(env.scenario.clock.start, env.clock.now(), aliases, times),
+            table=table_items(written, env.scenario.clock.start, env.clock.now(), aliases, times),
         )
 
     def summarize(self, result: dict[str, Any]) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from harness.replayer.checkpoints import (
     checkpoint_trail,
     execution_id_of,
     read_checkpoints,
+    replay_saver,
     table_items,
 )
 from harness.replayer.clock import FrozenClock
@@ -29,6 +30,7 @@ from harness.replayer.sandbox import (
     no_network,
 )
 from harness.replayer.session import captured_output
+from harness.replayer.written import UnreadableWriteError, UnsupportedReadError, WrittenItems
 
 __all__ = [
     "BASE_ENV",
@@ -41,6 +43,9 @@ __all__ = [
     "ReplayResult",
     "Replayer",
     "SourceFactory",
+    "UnreadableWriteError",
+    "UnsupportedReadError",
+    "WrittenItems",
     "captured_output",
     "checkpoint_trail",
     "environment",
@@ -48,5 +53,6 @@ __all__ = [
     "no_network",
     "read_checkpoints",
     "replay",
+    "replay_saver",
     "table_items",
 ]

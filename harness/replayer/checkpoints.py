@@ -1,7 +1,9 @@
 """Reading an execution's checkpoints back: the final state and the trail.
 
 A replay (and ``record``, which compares a live run with its replay) reads the
-checkpoints through the executor's own saver, a public surface; the trail keeps per
+checkpoints through the executor's own saver, a public surface -- a replay's saver
+reads what the executor wrote (:mod:`.written`), ``record``'s the live table; the
+trail keeps per
 checkpoint its step, source, the nodes that wrote it, a digest of the state and the
 pending writes -- with uuid6 ids replaced by ordinal aliases so runs compare.
 """
@@ -11,12 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import boto3
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from harness import canonical
 from harness.replayer.sandbox import CHECKPOINT_TABLE
 from harness.replayer.table import ItemReader
+from harness.replayer.written import WrittenItems, WrittenTableClient
 
 #: LangGraph bookkeeping channels (trigger and join barriers), not executor state.
 STATE_SKIP = ("branch:", "join:", "__")
@@ -33,23 +35,24 @@ def execution_id_of(responses: list[dict[str, Any]]) -> str | None:
 
 def read_checkpoints(
     responses: list[dict[str, Any]],
-    saver: BaseCheckpointSaver | None = None,
+    saver: BaseCheckpointSaver,
     aliases: canonical.Aliases | None = None,
     times: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The final state and the checkpoint trail, oldest first, of the execution the
-    responses name -- from the replay's table unless another ``saver`` is given."""
+    responses name, read through ``saver``."""
     thread = execution_id_of(responses)
     if thread is None:
         return None, []
-    return checkpoint_trail(saver or replay_saver(), thread, aliases, times)
+    return checkpoint_trail(saver, thread, aliases, times)
 
 
-def replay_saver() -> BaseCheckpointSaver:
-    """The executor's DynamoDB saver on the replay's checkpoint table."""
+def replay_saver(written: WrittenItems) -> BaseCheckpointSaver:
+    """The executor's DynamoDB saver reading what the executor wrote to the replay's
+    checkpoint table (see :mod:`.written`)."""
     from opx.checkpointing import DynamoDBCheckpointer
 
-    return DynamoDBCheckpointer(CHECKPOINT_TABLE, client=boto3.client("dynamodb"))
+    return DynamoDBCheckpointer(CHECKPOINT_TABLE, client=WrittenTableClient(written))
 
 
 def checkpoint_trail(
@@ -157,19 +160,17 @@ def _metadata(metadata: Any, checkpoints: canonical.Aliases) -> dict[str, Any]:
 
 
 def table_items(
-    start: datetime, end: datetime, aliases: canonical.Aliases, times: dict[str, str]
+    written: WrittenItems,
+    start: datetime,
+    end: datetime,
+    aliases: canonical.Aliases,
+    times: dict[str, str],
 ) -> list[dict[str, Any]]:
-    """Every item of the replay's checkpoint table, canonical (see :mod:`.table`)."""
-    from opx.checkpointing import TABLE_SCHEMA
-
-    client = boto3.client("dynamodb")
-    raw: list[dict[str, Any]] = []
-    for page in client.get_paginator("scan").paginate(
-        TableName=CHECKPOINT_TABLE, ConsistentRead=True
-    ):
-        raw.extend(page["Items"])
+    """Every item the executor left in the replay's checkpoint table, canonical (see
+    :mod:`.table`)."""
+    table = written.table(CHECKPOINT_TABLE)
     reader = ItemReader(start, end, aliases, times, payload_fields)
-    return reader.items(raw, TABLE_SCHEMA.partition_key, TABLE_SCHEMA.sort_key)
+    return reader.items(list(table.items.values()), table.partition_key, table.sort_key)
 
 
 def payload_fields(blob: bytes) -> list[tuple[str, bytes]] | None:

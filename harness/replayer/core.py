@@ -27,6 +27,7 @@ from harness.replayer.clock import FrozenClock
 from harness.replayer.result import ReplayResult
 from harness.replayer.sandbox import environment, no_network
 from harness.replayer.session import ReplaySession, captured_output, replay_session
+from harness.replayer.written import WrittenItems
 from harness.scenario import Scenario
 from harness.wire import AnswerSource, LayerFactory, RecordedAnswers, Transport, TransportLayer
 
@@ -53,6 +54,13 @@ class ReplayEnvironment:
     @property
     def source(self) -> AnswerSource:
         return self.transport.transport.source
+
+    @property
+    def written(self) -> WrittenItems:
+        """What the code under replay wrote to DynamoDB (every replay keeps it)."""
+        found = self.transport.find(WrittenItems)
+        assert found is not None  # the replayer always puts it at the bottom
+        return found
 
     def clock_record(self) -> dict[str, Any]:
         """The replay's time as a result reports it: start, end, every sleep."""
@@ -92,7 +100,7 @@ class Replayer:
             captured_output() as output,
         ):
             transport: TransportLayer = Transport(self.source(scenario), clock.advance)
-            for layer in (*self.layers, *kind.layers()):
+            for layer in (WrittenItems, *self.layers, *kind.layers()):
                 transport = layer(transport)
             with session.serving(transport):
                 env = ReplayEnvironment(scenario, transport, clock, output, session)

@@ -25,7 +25,9 @@ nowhere else; ``tests/harness/test_moto_lock.py`` fails if a moto upgrade moves 
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.models import botocore_stubber
@@ -37,23 +39,31 @@ LOCK = threading.RLock()
 SERVED_URL = "https://served-by-moto.invalid/"
 _UNIQUE_ID = "harness.replayer.moto_lock"
 
+#: Told of every request moto served and moto's response, under :data:`LOCK` -- so in
+#: the order moto applied them (a replay keeps what the executor wrote this way).
+Observer = Callable[[Any, str, Any], None]
 
-def _serve(request: Any, event_name: str, **kwargs: Any) -> Any:
+
+def _serve(observer: Observer | None, request: Any, event_name: str, **kwargs: Any) -> Any:
     with LOCK:
         response = botocore_stubber(event_name=event_name, request=request, **kwargs)
+        if response is not None and observer is not None:
+            observer(request, event_name, response)
     if response is not None:
         request.url = SERVED_URL
     return response
 
 
-def serialize(events: Any) -> None:
+def serialize(events: Any, observer: Observer | None = None) -> None:
     """Serve every request sent through ``events`` (``boto3.Session().events``,
-    ``client.meta.events``) that moto answers under :data:`LOCK`. Idempotent."""
-    events.register_first("before-send", _serve, unique_id=_UNIQUE_ID)
+    ``client.meta.events``) that moto answers under :data:`LOCK`. Idempotent (the
+    first registration's ``observer`` stays)."""
+    handler = functools.partial(_serve, observer)
+    events.register_first("before-send", handler, unique_id=_UNIQUE_ID)
     # The builtin copy would only look again at a URL it cannot serve (~25 us of
     # pattern matching per request); the readdress above keeps things right if a
     # moto upgrade registers it in a way this does not remove.
     events.unregister("before-send", botocore_stubber)
 
 
-__all__ = ["LOCK", "SERVED_URL", "serialize"]
+__all__ = ["LOCK", "SERVED_URL", "Observer", "serialize"]

@@ -64,12 +64,16 @@ class ReplaySession(boto3.Session):
         self.active: TransportLayer | None = None
         self.events.register_first("before-send", self._dispatch)
         # After the dispatcher: moto serves what the transport lets through, one at a time.
-        moto_lock.serialize(self.events)
+        moto_lock.serialize(self.events, observer=self._served)
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
 
     def _dispatch(self, **kwargs: Any) -> Any:
         return self.active.before_send(**kwargs) if self.active is not None else None
+
+    def _served(self, request: Any, event_name: str, response: Any) -> None:
+        if self.active is not None:
+            self.active.served(request, event_name, response)
 
     @contextmanager
     def serving(self, transport: TransportLayer) -> Iterator[None]:

@@ -84,6 +84,11 @@ class TransportLayer(ABC):
         """The botocore handler: an HTTP response, or ``None`` to let moto answer."""
         return self.send(request, event_name).response
 
+    def served(self, request: Any, event_name: str, response: AWSResponse) -> None:
+        """moto answered ``request`` (one this stack let through) with ``response``:
+        called in the order moto applied requests. Nothing to do by default."""
+        return None
+
     @property
     @abstractmethod
     def transport(self) -> Transport:
@@ -171,6 +176,9 @@ class Layer(TransportLayer):
 
     def send(self, request: Any, event_name: str) -> Exchange:
         return self.inner.send(request, event_name)
+
+    def served(self, request: Any, event_name: str, response: AWSResponse) -> None:
+        self.inner.served(request, event_name, response)
 
     @property
     def transport(self) -> Transport:
