@@ -46,8 +46,8 @@ class ScenarioKind(ABC):
         this kind cannot replay in ``scenario``."""
 
     def prepare(self, scenario: Scenario) -> None:  # noqa: B027 -- optional hook
-        """Import what the replay needs before the clock freezes (freezegun's fake
-        ``date`` breaks modules first imported under it)."""
+        """Import what the replay needs before the clock freezes, so import-time
+        work (and any clock it reads) is not part of the replay."""
 
     def layers(self) -> Sequence[LayerFactory]:
         """Transport layers this kind adds around the replayer's own."""

@@ -7,7 +7,7 @@ needed in the project. The fixtures ``replay``, ``scenario``, ``frozen_clock`` a
 ``aws`` give a project's own tests the same machinery.
 
 This module is loaded into every pytest run of an environment where the package is
-installed, so it imports nothing heavy at import time: LangGraph, moto, freezegun
+installed, so it imports nothing heavy at import time: LangGraph, moto, time-machine
 and syrupy are imported by the tests and fixtures that need them. Its syrupy
 extension is :mod:`.snapshot`; :mod:`.locations` says where both find the scenario
 and snapshot directories.
@@ -349,12 +349,9 @@ def frozen_clock(request: pytest.FixtureRequest) -> Iterator[FrozenClock]:
 
 
 def _import_executor() -> None:
-    """Import the executor's dependency tree before any clock is frozen.
-
-    freezegun swaps ``datetime.date`` for its fake class; a module first imported
-    under it that subclasses ``date`` (pydantic.v1, pulled in by LangGraph) fails
-    with a metaclass conflict. ``replay`` imports late, so without this a test
-    asking for ``frozen_clock`` before ``replay`` would break at import.
+    """Import the executor's dependency tree before any clock is frozen, so a test
+    asking for ``frozen_clock`` before ``replay`` does not time (or stamp) the
+    imports with the frozen clock.
     """
     import harness.replayer  # noqa: F401
     import opx.lambda_handler  # noqa: F401

@@ -1,26 +1,46 @@
 """The frozen clock a replay runs under.
 
-freezegun freezes ``time.time``, ``datetime.now`` and ``monotonic`` for every thread,
-parallel graph branches included. The harness moves time only on purpose: a recorded
-latency or a backoff ``time.sleep`` advances the clock instead of waiting, so metric
-durations are realistic and identical on every run, and a replay never sleeps.
+Every thread of the code under replay, parallel graph branches and LangGraph's
+background writers included, reads the same frozen time. The harness moves it only
+on purpose: a recorded latency or a backoff ``time.sleep`` advances the clock
+instead of waiting, so metric durations are realistic and identical on every run,
+and a replay never sleeps.
+
+The clock is time-machine's, not freezegun's. freezegun fakes time by rebinding
+every module attribute that holds a real clock function, so each start scans every
+loaded module (~13 ms of a ~90 ms replay, for ~2,000 modules) and it has no
+supported way to skip that scan short of nesting inside another freeze (which would
+freeze the caller between replays); it also hands callers with a ``threading``
+frame near the top of their stack the *real* time unless its inspection limit is
+patched. time-machine patches the C-level clock functions themselves, so no module
+is scanned, every reference (``from time import time`` too) and every thread sees
+the frozen time, and ``datetime`` stays the real class (freezegun's fake classes
+broke pydantic models defined under them). Its one gap is ``time.monotonic``, which
+it leaves real by design: the harness freezes that itself, as ``time.time``
+(what freezegun's fake returned), for code that looks it up at call time -- as the
+executor does (the Logs Insights deadline) and LangGraph's step timeouts do.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from unittest import mock
 
-import freezegun.api
-from freezegun import freeze_time
+import time_machine
+
+
+def _monotonic() -> float:
+    return time.time()
+
+
+def _monotonic_ns() -> int:
+    return time.time_ns()
 
 
 @dataclass
@@ -30,7 +50,7 @@ class FrozenClock:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._factory = None
+        self._traveller: Any = None
 
     def advance(self, seconds: float) -> None:
         """Move time forward; safe from concurrent branches (a lost tick would leak
@@ -38,7 +58,7 @@ class FrozenClock:
         if seconds <= 0:
             return
         with self._lock:
-            self._factory.tick(timedelta(seconds=seconds))
+            self._traveller.shift(timedelta(seconds=seconds))
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -49,49 +69,17 @@ class FrozenClock:
 
     @contextmanager
     def running(self) -> Iterator[FrozenClock]:
-        settle_lazy_modules()
-        # freezegun hands out the *real* time to any caller with a ``threading`` frame
-        # within 5 frames of the stack -- which is how LangGraph's background writer
-        # threads call the checkpointer, so pending writes got wall-clock TTLs. A limit
-        # of 0 turns that stack inspection off: every thread sees the frozen clock,
-        # while threading's own (unpatched) timeouts keep real time.
         with (
-            freeze_time(self.start) as factory,
-            # Inside the freeze: restored before freezegun's own teardown needs it.
-            mock.patch.object(freezegun.api, "call_stack_inspection_limit", 0),
+            time_machine.travel(self.start, tick=False) as traveller,
             mock.patch.object(time, "sleep", self.sleep),
+            mock.patch.object(time, "monotonic", _monotonic),
+            mock.patch.object(time, "monotonic_ns", _monotonic_ns),
         ):
-            self._factory = factory
+            self._traveller = traveller
             try:
                 yield self
             finally:
-                self._factory = None
+                self._traveller = None
 
 
-_settled_at = 0
-
-
-def settle_lazy_modules() -> None:
-    """Read every attribute of every loaded module, as freezegun's start does, but
-    before the clock is faked.
-
-    freezegun scans ``sys.modules`` with ``datetime`` already replaced; a module whose
-    ``__getattr__`` imports on access (``langchain_core.runnables`` does) then imports
-    under the fake, and a pydantic model defined there fails on ``FakeDatetime``. Which
-    modules are still lazy depends on what ran first in the process (found when a fresh
-    interpreter replayed an action-group scenario first), so settle them here; a rescan
-    happens only when modules were added since the last one.
-    """
-    global _settled_at
-    while len(sys.modules) != _settled_at:
-        _settled_at = len(sys.modules)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # deprecated attributes warn when read
-            for module in list(sys.modules.values()):
-                with contextlib.suppress(Exception):
-                    for name in dir(module):
-                        with contextlib.suppress(Exception):
-                            getattr(module, name)
-
-
-__all__ = ["FrozenClock", "settle_lazy_modules"]
+__all__ = ["FrozenClock"]

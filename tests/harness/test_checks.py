@@ -36,10 +36,10 @@ from opx.state import PARALLEL_AGENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO_PATH = ROOT / "scenarios" / "agents-conflict.json"
-#: A real ``time.time`` hidden in a tuple: freezegun rebinds module attributes that
-#: are the real function, not values inside containers -- exactly how a wall-clock
-#: read escapes the freeze in real code (a default argument, a cached bound method).
-_REAL_CLOCK = (time.time,)
+#: A clock the replay does not freeze: ``perf_counter`` (time-machine fakes the wall
+#: clock, and the harness ``time.monotonic`` looked up at call time) -- how a clock
+#: read escapes the freeze in real code (a timer, ``from time import monotonic``).
+_REAL_CLOCK = (time.perf_counter,)
 
 #: The same leak, as source, for the fresh interpreters of the cross-process check.
 SET_ORDER_LEAK = """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from datetime import UTC, datetime
 
 import boto3
@@ -235,35 +236,27 @@ def test_missing_scenario_file_is_a_scenario_error(tmp_path) -> None:
         load_scenario(tmp_path / "nope.json")
 
 
-def test_a_module_that_imports_lazily_is_settled_before_the_clock_is_faked(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """freezegun reads every attribute of every loaded module once ``datetime`` is
-    already fake; a module-level ``__getattr__`` that imports on access (as
-    ``langchain_core.runnables`` does) would build its pydantic models on
-    ``FakeDatetime`` and fail. Found when a fresh interpreter replayed an
-    action-group scenario first."""
-    import types
+def test_models_and_date_subclasses_defined_under_the_clock_work() -> None:
+    """Code first imported while a replay runs may define pydantic models with
+    datetime fields, or subclass ``date`` (pydantic.v1, pulled in by LangGraph, does).
+    freezegun swapped ``datetime.datetime``/``date`` for fake classes, and both broke
+    (found when a fresh interpreter replayed an action-group scenario first); the
+    replay's clock keeps the real classes and fakes only what they return."""
+    from datetime import date
 
     import pydantic
 
     from harness.replayer import FrozenClock
 
-    built: list[type] = []
-
-    def lazy(name: str) -> type:
-        if name != "Stamped":
-            raise AttributeError(name)
-        model = pydantic.create_model("Stamped", at=(datetime, ...))
-        built.append(model)
-        setattr(module, name, model)  # imported once, as real lazy modules do
-        return model
-
-    module = types.ModuleType("opx_test_lazy_module")
-    module.__getattr__ = lazy  # type: ignore[method-assign]
-    module.__dir__ = lambda: ["Stamped"]  # type: ignore[method-assign]
-    monkeypatch.setitem(__import__("sys").modules, module.__name__, module)
-    with FrozenClock(datetime(2026, 11, 29, tzinfo=UTC)).running() as clock:
-        assert clock.now() == datetime(2026, 11, 29, tzinfo=UTC)
-    assert built, "the lazy attribute was read, before the freeze"
-    assert built[0](at=datetime(2026, 1, 1, tzinfo=UTC)).at.year == 2026
+    frozen = datetime(2026, 11, 29, tzinfo=UTC)
+    with FrozenClock(frozen).running() as clock:
+        stamped = pydantic.create_model("Stamped", at=(datetime, ...))
+        day = type("Day", (date,), {})
+        assert datetime is __import__("datetime").datetime
+        assert clock.now() == frozen
+        assert stamped(at=datetime.now(UTC)).at == frozen
+        assert day(2026, 1, 2).year == 2026
+        clock.advance(1.5)
+        assert time.time() == frozen.timestamp() + 1.5
+        assert time.monotonic() == time.time()  # looked up at call time: frozen too
+    assert datetime.now(UTC) > frozen  # released
