@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from harness.replayer import WrittenItems, replay_saver
 from harness.wire import (
     BEDROCK_SERVICE,
     Exchange,
@@ -27,9 +28,15 @@ from harness.wire import (
 )
 
 DYNAMODB_WRITES = frozenset({"PutItem", "TransactWriteItems", "BatchWriteItem"})
-#: How long a crash point waits for the state it needs to be durable before the
-#: harness gives up (a wedged executor, or a checkpointer that never stores).
+#: How long a crash point waits at most for the state it needs to be durable (a
+#: wedged executor that keeps sending, or a checkpointer that never stores).
 DURABLE_TIMEOUT_S = 5.0
+#: ... and how long without any request passing through the transport before it
+#: concludes the state will never be stored: replays answer every request in
+#: process, so an executor still working sends something within milliseconds; a
+#: checkpointer that dropped its writes sends nothing more. Measured in polls of a
+#: ``threading.Event`` (real time: the replay's clock is frozen).
+QUIET_S = 0.25
 POLL_S = 0.002
 CRASH_KINDS = frozenset({"after", "writes", "branch"})
 
@@ -100,18 +107,44 @@ class CrashLayer(Layer):
         #: Checkpoint ids whose heads were let through, in order.
         self._heads: list[str] = []
         self._local = threading.local()
+        #: Bumped by every request entering or leaving the layer: "the executor is
+        #: still doing something" for :meth:`_wait`.
+        self._activity = 0
 
     def send(self, request: Any, event_name: str) -> Exchange:
         if not self.armed or getattr(self._local, "internal", False):
             return self.inner.send(request, event_name)
         if self._dead.is_set():
             raise SimulatedCrash(f"already dead ({self.crashed})")
-        service, operation = split_event_name(event_name)
-        if service == "dynamodb" and operation in DYNAMODB_WRITES:
-            self._on_write(request, operation)
-        elif service == BEDROCK_SERVICE:
-            self._on_bedrock(request, operation)
-        return self.inner.send(request, event_name)
+        self._activity += 1
+        try:
+            service, operation = split_event_name(event_name)
+            if service == "dynamodb" and operation in DYNAMODB_WRITES:
+                self._on_write(request, operation)
+            elif service == BEDROCK_SERVICE:
+                self._on_bedrock(request, operation)
+            return self.inner.send(request, event_name)
+        finally:
+            self._activity += 1
+
+    def _wait(self, done: Any) -> bool:
+        """Poll ``done()`` until it holds (True), the process died, or waiting cannot
+        help (False): nothing passed through the transport for :data:`QUIET_S`, or
+        :data:`DURABLE_TIMEOUT_S` went by. The replay freezes ``time``, so wait on an
+        Event: threading's timeouts keep real time and let the branches run."""
+        seen, quiet = self._activity, 0
+        for _ in range(round(DURABLE_TIMEOUT_S / POLL_S)):
+            if done():
+                return True
+            if self._dead.wait(POLL_S):
+                return False
+            if self._activity != seen:
+                seen, quiet = self._activity, 0
+            else:
+                quiet += 1
+                if quiet * POLL_S >= QUIET_S:
+                    return False
+        return False
 
     def _on_write(self, request: Any, operation: str) -> None:
         from opx.checkpointing import keys
@@ -137,15 +170,17 @@ class CrashLayer(Layer):
     def _head_index(self, checkpoint_id: str) -> int | None:
         """Which allowed checkpoint a pending write belongs to, once its head is sent
         (a write may race ahead of its own checkpoint's head)."""
-        for _ in range(round(DURABLE_TIMEOUT_S / POLL_S)):
+        found: list[int | None] = []
+
+        def settled() -> bool:
             with self._state_lock:
                 if checkpoint_id in self._heads:
-                    return self._heads.index(checkpoint_id)
-                if len(self._heads) > self.point.checkpoint:
-                    return None
-            if self._dead.wait(POLL_S):
-                return None
-        return None
+                    found.append(self._heads.index(checkpoint_id))
+                    return True
+                return len(self._heads) > self.point.checkpoint
+
+        self._wait(settled)
+        return found[0] if found else None
 
     def _on_bedrock(self, request: Any, operation: str) -> None:
         agent = _agent(request, operation)
@@ -154,14 +189,11 @@ class CrashLayer(Layer):
 
     def _crash(self, where: str) -> None:
         """Wait until what the crash point promises is durable, then die."""
-        # The replay freezes ``time`` (sleep only advances the frozen clock), so wait
-        # on an Event: threading's timeouts keep real time and let the branches run.
-        for _ in range(round(DURABLE_TIMEOUT_S / POLL_S)):
-            if self._dead.is_set() or self._durable():
-                break
-            self._dead.wait(POLL_S)
-        else:
-            self.timeout = f"waited {DURABLE_TIMEOUT_S}s at {where}: promised state never stored"
+        if not self._wait(self._durable) and not self._dead.is_set():
+            self.timeout = (
+                f"at {where}: promised state never stored (the executor went quiet "
+                f"without storing it)"
+            )
         with self._state_lock:
             if self.crashed is None:
                 self.crashed = where
@@ -190,16 +222,22 @@ class CrashLayer(Layer):
 
     def _tuples(self) -> list[Any]:
         """The stored checkpoints of the execution, oldest first, read through the
-        executor's own saver (the in-memory one lives only there)."""
+        executor's own saver: on DynamoDB, over what the replay saw it store (no moto
+        Query per poll); in memory, the container's (it lives only there)."""
         from opx import lambda_handler
+        from opx.checkpointing import DynamoDBCheckpointer
 
         container = lambda_handler.warm_container()
         if container is None or not self.thread_id:
             return []
+        saver = container.checkpointer
+        written = self.inner.find(WrittenItems)
+        if isinstance(saver, DynamoDBCheckpointer) and written is not None:
+            saver = replay_saver(written)
         self._local.internal = True
         try:
             config = {"configurable": {"thread_id": self.thread_id, "checkpoint_ns": ""}}
-            return list(reversed(list(container.checkpointer.list(config))))
+            return list(reversed(list(saver.list(config))))
         finally:
             self._local.internal = False
 

@@ -49,3 +49,16 @@ def test_the_floor_must_reach_the_replays_final_state() -> None:
     tampered["status"] = "FAILED"
     with pytest.raises(bench.NotComparable, match="bare graph did not reach"):
         executor.check_same_work(tampered)
+
+
+def test_resume_bench_times_a_passing_and_a_broken_checkpointer() -> None:
+    """``bench/resume.py`` at its smallest; it also refuses to report a ratio when
+    the broken checkpointer passes (its self-check)."""
+    spec = importlib.util.spec_from_file_location("bench_resume", ROOT / "bench" / "resume.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench
+    spec.loader.exec_module(bench)
+    lines = bench.run(ROOT / "scenarios", ["budget-exceeded"])
+    assert lines[1].startswith("budget-exceeded")
+    assert lines[1].split()[-1] in ("ok", "> 2x")

@@ -77,7 +77,6 @@ def test_lost_pending_writes_are_caught(
     from opx.checkpointing import DynamoDBCheckpointer
 
     monkeypatch.setattr(DynamoDBCheckpointer, "put_writes", lambda *a, **k: None)
-    monkeypatch.setattr("harness.checks.crash.DURABLE_TIMEOUT_S", 0.2)
     crashing = "change-intelligence"
     matrix = resume_matrix(
         authored[AGREED], "dynamodb", kinds=frozenset({"branch"}), agents=(crashing,)
@@ -86,7 +85,8 @@ def test_lost_pending_writes_are_caught(
     report = case.report()
     assert not case.ok
     assert f"scenario {AGREED} [dynamodb] crash in the first wave at {crashing}" in report
-    assert "promised state never stored" in report
+    # Said as soon as the executor went quiet, not after DURABLE_TIMEOUT_S.
+    assert "promised state never stored (the executor went quiet" in report
     assert "agents paid twice" in report
     for agent in PARALLEL_AGENTS:
         if agent != crashing:
