@@ -3,8 +3,9 @@
 For each executor scenario, in one process, interleaved round by round after a
 warm-up round (so a busy machine slows all three alike):
 
-* **replay** -- ``harness.replayer.replay(scenario)``: everything a snapshot test pays
-  except the final canonical JSON (timed on its own, ``json``).
+* **replay** -- ``harness.replayer.replay(scenario)`` in a moto batch, as the gate
+  runs it: everything a snapshot check pays except the final canonical JSON (timed on
+  its own, ``json``).
 * **ddb floor** -- the executor's own steps (``opx.lambda_handler.execute``: initial
   state, lease, resume, graph) on its own ``DynamoDBCheckpointer`` on moto, with each
   agent answering the result the replay recorded for it: no Bedrock wire, no frozen
@@ -126,15 +127,14 @@ class Executor:
         """One run on the executor's checkpointer on a fresh moto; ``timed`` times
         only the executor's part."""
         import boto3
-        from moto import mock_aws
 
-        from harness.replayer import CHECKPOINT_TABLE
+        from harness.replayer import CHECKPOINT_TABLE, moto_state
         from opx.checkpointing import TABLE_SCHEMA, DynamoDBCheckpointer
         from opx.config import Settings
 
         settings = Settings.from_env(self.env)
         overrides = {**self.scenario.env, "CHECKPOINT_TABLE_NAME": FLOOR_TABLE}
-        with environment(overrides), mock_aws(), self.canned_agents():
+        with environment(overrides), moto_state.fresh(), self.canned_agents():
             client = boto3.client("dynamodb")
             client.create_table(**TABLE_SCHEMA.create_table_request(FLOOR_TABLE))
             saver = DynamoDBCheckpointer(
@@ -181,6 +181,15 @@ class Measured:
 
 
 def measure(scenario: Scenario, runs: int) -> Measured:
+    """Medians of ``runs`` interleaved rounds, in one moto batch -- as the gate
+    replays (see :mod:`harness.replayer.moto_state`)."""
+    from harness.replayer import moto_state
+
+    with moto_state.batch():
+        return _measure(scenario, runs)
+
+
+def _measure(scenario: Scenario, runs: int) -> Measured:
     first = replay(scenario)
     expected = first.to_canonical_json()
     executor = Executor(scenario, getattr(first, "final_state", None))

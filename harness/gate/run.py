@@ -31,6 +31,7 @@ from harness.files import write_atomically
 from harness.gate.judge import Task, judge
 from harness.gate.progress import Listener, Silent
 from harness.gate.verdict import GateConfig, GateResult, Orphan, Verdict
+from harness.replayer import moto_state
 from harness.scenario import discover
 
 #: What every worker imports once, before it forks: the whole replay path.
@@ -107,13 +108,13 @@ def _validate(config: GateConfig) -> None:
 def _judge_all(tasks: Sequence[Task], jobs: int, listener: Listener) -> list[Verdict]:
     if jobs == 1 or len(tasks) <= 1:
         verdicts = []
-        with _frozen_gc():
+        with _frozen_gc(), moto_state.batch():
             for task in tasks:
                 verdicts.append(judge(task))
                 listener.judged(verdicts[-1])
         return verdicts
     with ProcessPoolExecutor(
-        max_workers=min(jobs, len(tasks)), mp_context=_context(), initializer=gc.freeze
+        max_workers=min(jobs, len(tasks)), mp_context=_context(), initializer=_start_worker
     ) as pool:
         futures: list[Future[Verdict]] = [pool.submit(judge, task) for task in tasks]
         verdicts = []
@@ -121,6 +122,13 @@ def _judge_all(tasks: Sequence[Task], jobs: int, listener: Listener) -> list[Ver
             verdicts.append(future.result())
             listener.judged(verdicts[-1])
         return verdicts
+
+
+def _start_worker() -> None:
+    """A judging process: the collector off what exists already (see
+    :func:`_frozen_gc`) and moto held for its life (see :mod:`harness.replayer.moto_state`)."""
+    gc.freeze()
+    moto_state.hold()
 
 
 def _context() -> multiprocessing.context.BaseContext:

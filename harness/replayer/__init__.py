@@ -6,6 +6,7 @@ shares the botocore plumbing across replays, :mod:`.checkpoints` reads an
 execution's checkpoints back, :mod:`.result` is the base of every kind's result.
 """
 
+from harness.replayer import moto_state
 from harness.replayer.checkpoints import (
     checkpoint_trail,
     execution_id_of,
@@ -50,6 +51,7 @@ __all__ = [
     "checkpoint_trail",
     "environment",
     "execution_id_of",
+    "moto_state",
     "no_network",
     "read_checkpoints",
     "replay",

@@ -93,7 +93,9 @@ def checkpoint_trail(
         if times is not None and isinstance(checkpoint.get("ts"), str):
             times[str(checkpoints(checkpoint["id"]))] = checkpoint["ts"]
         entry: dict[str, Any] = {}
-        mismatch = _fetch_mismatch(saver, item, state)
+        state_sha256 = canonical.digest(state)
+        writes = _writes(item)
+        mismatch = _fetch_mismatch(saver, item, state_sha256, writes)
         if mismatch is not None:
             entry["fetched_by_id"] = mismatch
         trail.append(
@@ -107,24 +109,25 @@ def checkpoint_trail(
                 # (its incident id) stored beside the state.
                 "metadata": _metadata(item.metadata, checkpoints),
                 "writers": writers,
-                "state_sha256": canonical.digest(state),
+                "state_sha256": state_sha256,
                 "state": state,
                 # Task ids derive from uuid6 checkpoint ids: keep what was written, not by whom.
-                "pending_writes": sorted(
-                    [channel, canonical.digest(value)] for _, channel, value in item.pending_writes
-                ),
+                "pending_writes": writes,
             }
         )
     return state, trail
 
 
-def _fetch_mismatch(saver: BaseCheckpointSaver, listed: Any, state: dict[str, Any]) -> str | None:
+def _fetch_mismatch(
+    saver: BaseCheckpointSaver, listed: Any, state_sha256: str, writes: list[list[str]]
+) -> str | None:
     """How fetching the checkpoint by its id disagrees with listing it, if it does.
 
     The executor reads the latest checkpoint (no id) on every delivery; LangGraph
     fetches a *specific* one when it resumes from a config that names it. The read-back
     fetches each listed checkpoint by id, so that path runs in every replay and a wrong
     answer from it shows in the trail (only then: an agreeing fetch adds nothing).
+    ``state_sha256`` and ``writes`` are the listed checkpoint's, computed once.
     """
     fetched = saver.get_tuple(listed.config)
     if fetched is None:
@@ -136,18 +139,18 @@ def _fetch_mismatch(saver: BaseCheckpointSaver, listed: Any, state: dict[str, An
         for key, value in sorted(fetched.checkpoint["channel_values"].items())
         if not key.startswith(STATE_SKIP)
     }
-    if canonical.digest(fetched_state) != canonical.digest(state):
+    if canonical.digest(fetched_state) != state_sha256:
         return "another state"
-    if canonical.digest(fetched.metadata) != canonical.digest(listed.metadata):
+    if canonical.dumps(fetched.metadata) != canonical.dumps(listed.metadata):
         return "other metadata"
-    if canonical.digest(_writes(fetched)) != canonical.digest(_writes(listed)):
+    if _writes(fetched) != writes:
         return "other pending writes"
     if (fetched.parent_config is None) != (listed.parent_config is None):
         return "another parent"
     return None
 
 
-def _writes(item: Any) -> list[Any]:
+def _writes(item: Any) -> list[list[str]]:
     return sorted([channel, canonical.digest(value)] for _, channel, value in item.pending_writes)
 
 

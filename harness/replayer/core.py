@@ -20,9 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from moto import mock_aws
-
 from harness.kinds.registry import kind_named
+from harness.replayer import moto_state
 from harness.replayer.clock import FrozenClock
 from harness.replayer.result import ReplayResult
 from harness.replayer.sandbox import environment, no_network
@@ -94,7 +93,7 @@ class Replayer:
         session = replay_session()
         with (
             environment(scenario.env),
-            mock_aws(),
+            moto_state.fresh(),
             clock.running(),
             no_network(),
             captured_output() as output,

@@ -1,0 +1,57 @@
+"""moto for replays: started for each replay, or once for a batch of them.
+
+Starting ``mock_aws`` registers ~1,250 URL callbacks with ``responses`` (it mocks
+the ``requests`` library too, which no replay uses: botocore's requests reach moto
+through :mod:`.moto_lock`) and stopping it removes them -- ~7.7 ms of every
+replay, a tenth of a typical one. Inside :func:`batch`, moto stays started and each
+replay begins from empty backends with ``BackendDict.reset()`` -- exactly what
+``mock_aws`` does itself when it starts -- at no measurable cost. Outside a batch
+each replay starts and stops its own mock, so code around a single replay (a test
+using moto itself, a live ``record``) never runs under a mock it did not start.
+
+The gate judges its scenarios in a batch (each worker process holds one for its
+life), as do the checks that replay one scenario many times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from moto import mock_aws
+from moto.core.base_backend import BackendDict
+
+_depth = 0
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Keep moto started for the replays run inside (nested batches share it)."""
+    global _depth
+    mock = mock_aws()
+    mock.start()
+    _depth += 1
+    try:
+        yield
+    finally:
+        _depth -= 1
+        mock.stop()
+
+
+def hold() -> None:
+    """Enter a batch for the rest of this process (a gate worker's initializer)."""
+    batch().__enter__()
+
+
+@contextmanager
+def fresh() -> Iterator[None]:
+    """Empty moto backends for one replay: reset inside a batch, else a mock of its own."""
+    if _depth:
+        BackendDict.reset()
+        yield
+        return
+    with mock_aws():
+        yield
+
+
+__all__ = ["batch", "fresh", "hold"]
