@@ -47,7 +47,7 @@ def check_completion_order(
         return skipped
     started = time.perf_counter()
     base = baseline if baseline is not None else replay(scenario)
-    reference = base.to_canonical_json()
+    reference = base.to_compact_json()
     tried: list[list[str]] = []
     for order in orders:
         result, released = replay_in_order(scenario, order)
@@ -55,7 +55,7 @@ def check_completion_order(
         if released != [a for a in order if a in released]:
             raise AssertionError(f"agents released as {released}, not in order {list(order)}")
         tried.append(list(order))
-        if result.to_canonical_json() != reference:
+        if result.to_compact_json() != reference:
             return differs(
                 "order",
                 scenario.name,

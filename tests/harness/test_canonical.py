@@ -50,3 +50,26 @@ def test_large_lists_and_strings_are_elided_by_digest_inside_open_mappings() -> 
         }
     }
     assert canonical.elide_large(state, limit=10_000) == state
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(_json_values, _json_values)
+def test_compact_and_indented_forms_agree_on_equality(a: object, b: object) -> None:
+    """Replays are compared by the compact form (``ReplayResult.to_compact_json``),
+    snapshots hold the indented one: the two must never disagree on "same"."""
+    assert (canonical.dumps(a) == canonical.dumps(b)) == (
+        canonical.pretty(a) == canonical.pretty(b)
+    )
+    assert canonical.dumps(a) == canonical.dumps(json.loads(canonical.pretty(a)))
