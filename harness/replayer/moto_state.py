@@ -20,6 +20,7 @@ from contextlib import contextmanager
 
 from moto import mock_aws
 from moto.core.base_backend import BackendDict
+from moto.core.models import MockAWS
 
 _depth = 0
 
@@ -28,9 +29,7 @@ _depth = 0
 def batch() -> Iterator[None]:
     """Keep moto started for the replays run inside (nested batches share it)."""
     global _depth
-    mock = mock_aws()
-    mock.start()
-    _depth += 1
+    mock = hold()
     try:
         yield
     finally:
@@ -38,9 +37,14 @@ def batch() -> Iterator[None]:
         mock.stop()
 
 
-def hold() -> None:
-    """Enter a batch for the rest of this process (a gate worker's initializer)."""
-    batch().__enter__()
+def hold() -> MockAWS:
+    """Start moto for the replays that follow until the returned mock is stopped --
+    for the rest of the process, in a gate worker's initializer."""
+    global _depth
+    mock = mock_aws()
+    mock.start()
+    _depth += 1
+    return mock
 
 
 @contextmanager
