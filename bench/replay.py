@@ -51,8 +51,8 @@ from harness import canonical  # noqa: E402
 from harness.replayer import BASE_ENV, LambdaContext, environment, replay  # noqa: E402
 from harness.scenario import Scenario, discover, load_scenario  # noqa: E402
 
-#: freezegun replaces ``time.perf_counter`` (and any module global bound to it) while
-#: a replay runs; a reference kept inside a tuple is out of its reach.
+#: A clock the replay does not freeze (time-machine leaves ``perf_counter`` real; kept
+#: in a tuple so no rebinding of module globals could reach it either).
 _REAL_CLOCK: tuple[Callable[[], float]] = (time.perf_counter,)
 #: The issue's target: a replay costs at most this many times the DynamoDB floor.
 TARGET_RATIO = 1.5
