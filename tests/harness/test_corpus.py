@@ -143,7 +143,8 @@ def test_scenario_file_is_valid_readable_and_realistic(name: str) -> None:
     # Only the documentation account and example.com addresses.
     assert set(re.findall(r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12})", text)) <= {ACCOUNT}
     for event in scenario.events:
-        assert event["account"] == ACCOUNT
+        # A non-object event (event-validation-bounds) has no account to check.
+        assert not isinstance(event, dict) or event["account"] == ACCOUNT
     for email in re.findall(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)", text):
         assert email == "example.com" or email.endswith(".example.com"), email
     for interaction in scenario.interactions:
@@ -519,6 +520,32 @@ def _config_error(result: ReplayResult) -> None:
     assert "OPX_AGENT_MAX_ATTEMPTS" in response["body"]["message"]
     assert result.bedrock_calls == [] and result.table == []
     assert [m["Outcome"] for m in result.metrics] == ["error"]
+
+
+@check("event-validation-bounds")
+def _event_bounds(result: ReplayResult) -> None:
+    # Exactly the fields over a limit are named: a value *at* a limit is accepted.
+    assert [r["statusCode"] for r in result.responses] == [400] * 6
+    assert [[d["field"] for d in r["body"]["details"]] for r in result.responses] == [
+        ["$"],
+        ["detail-type", "id"],
+        ["id"],
+        ["detail.title"],
+        ["detail.severity"],
+        ["source/detail-type"],
+    ]
+    assert result.responses[0]["body"]["details"][0]["message"].endswith("got list")
+    assert "aws.health/AWS Health Event" in result.responses[5]["body"]["details"][0]["message"]
+    assert result.bedrock_calls == [] and result.table == []
+
+
+@check("config-at-the-bounds")
+def _config_bounds(result: ReplayResult) -> None:
+    # TTL 1, budget 0 and an empty flag are accepted; 11 attempts is one too many.
+    [response] = result.responses
+    assert response["statusCode"] == 500
+    assert response["body"]["message"] == "OPX_AGENT_MAX_ATTEMPTS=11 is outside 1..10"
+    assert result.bedrock_calls == [] and result.table == []
 
 
 @check("agent-output-edge-cases")
