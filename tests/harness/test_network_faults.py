@@ -60,8 +60,9 @@ def test_a_network_fault_raises_botocores_error_and_is_not_retried(error: str) -
     [response] = failed["responses"]
     assert response["error"]["where"] == "network" and response["error"]["code"] == error
     # botocore names the URL the request went to: the real InvokeAgent path.
-    assert "https://bedrock-agent-runtime.us-east-1.amazonaws.com/agents/" in (
-        response["error"]["message"]
+    assert (
+        "https://bedrock-agent-runtime.us-east-1.amazonaws.com/agents/"
+        in (response["error"]["message"])
     )
 
 
