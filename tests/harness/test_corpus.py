@@ -548,6 +548,83 @@ def _config_bounds(result: ReplayResult) -> None:
     assert result.bedrock_calls == [] and result.table == []
 
 
+@check("consensus-single-voter")
+def _single_voter(result: ReplayResult) -> None:
+    body = _body(result)
+    consensus = body["consensus"]
+    # One voter: agreement is capped at LOW although its first choice has the whole weight.
+    assert consensus["participating_agents"] == ["change-intelligence"]
+    assert (consensus["agreement_ratio"], consensus["agreement_level"]) == (1.0, "LOW")
+    # Two spellings of rollback at equal confidence: the smaller description is kept.
+    [rollback] = body["recommendation"]["actions"]
+    assert rollback["description"] == "Revert the signature library to 3.2."
+    outcomes = {
+        agent: [c["outcome"] for c in _calls(result, agent)]
+        for agent in ("change-intelligence", "signal-intelligence")
+    }
+    assert outcomes["change-intelligence"] == ["fault:Throttling", "answer"]
+    assert outcomes["signal-intelligence"] == ["fault:504"] * 3 + ["error:504"]
+    assert result.clock["slept_s"].count(0.5) == 3  # one backoff per retried agent
+    errors = {e["agent"]: e for e in body["errors"]}
+    assert errors["signal-intelligence"]["code"] == "RETRIES_EXHAUSTED"
+    assert errors["signal-intelligence"]["message"].endswith("last error 504: Gateway Timeout")
+    denied = errors["historical-pattern"]["message"]
+    assert len(denied) == 1000 and denied.endswith("...")
+    assert errors["knowledge-rag"]["message"].endswith("hypothesis [string_too_long]")
+
+
+@check("consensus-no-recommendations")
+def _no_recommendations(result: ReplayResult) -> None:
+    body = _body(result)
+    consensus = body["consensus"]
+    assert consensus["outcome"] == "NO_ACTIONS"
+    assert len(consensus["participating_agents"]) == 6  # the array-wrapped answer counts
+    # The lead is the highest weight x confidence, not the first voter by name.
+    assert body["recommendation"]["lead_hypothesis"]["agent"] == "signal-intelligence"
+    [conflict] = consensus["conflicts"]
+    assert conflict["topic"] == "confidence"
+    assert conflict["lowest"] == {
+        "agents": ["knowledge-rag", "risk-blast-radius"],
+        "confidence": 0.32,
+    }
+
+
+@check("consensus-two-voter-spread")
+def _two_voter_spread(result: ReplayResult) -> None:
+    consensus = _body(result)["consensus"]
+    assert consensus["participating_agents"] == ["response-strategy", "signal-intelligence"]
+    [conflict] = consensus["conflicts"]
+    assert conflict["topic"] == "confidence" and conflict["spread"] == 0.54
+    output = _agent_result(result, "signal-intelligence")["output"]
+    assert len(output["hypothesis"]) == 4000  # the contract's limit, accepted
+
+
+@check("budget-exceeded-by-last-call")
+def _exceeded_by_last_call(result: ReplayResult) -> None:
+    body = _body(result)
+    # Nobody failed: DEGRADED comes from the budget alone.
+    assert body["agents"] == dict.fromkeys(ALL_AGENTS, "SUCCESS") and body["errors"] == []
+    assert body["cost"]["budget"]["state"] == "EXCEEDED"
+    assert body["status"] == "DEGRADED"
+
+
+@check("agent-unreachable")
+def _unreachable(result: ReplayResult) -> None:
+    body = _body(result)
+    errors = {e["agent"]: e for e in body["errors"]}
+    assert sorted(errors) == ["knowledge-rag", "signal-intelligence"]
+    assert {e["code"] for e in errors.values()} == {"AGENT_UNREACHABLE"}
+    assert errors["signal-intelligence"]["message"].startswith("ReadTimeoutError: ")
+    assert errors["knowledge-rag"]["message"].startswith("ConnectionClosedError: ")
+    # Not retried: one call each, the answer scripted after the fault never served.
+    assert [c["outcome"] for c in _calls(result, "signal-intelligence")] == [
+        "error:ReadTimeoutError"
+    ]
+    assert [c["outcome"] for c in _calls(result, "knowledge-rag")] == [
+        "error:ConnectionClosedError"
+    ]
+
+
 @check("agent-output-edge-cases")
 def _edge_outputs(result: ReplayResult) -> None:
     body = _body(result)
