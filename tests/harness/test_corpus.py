@@ -625,6 +625,24 @@ def _unreachable(result: ReplayResult) -> None:
     ]
 
 
+@check("config-empty-agent-id")
+def _empty_agent_id(result: ReplayResult) -> None:
+    # Max attempts 10 and the flag 'no' are accepted; an empty id is not "unset".
+    [response] = result.responses
+    assert response["statusCode"] == 500
+    assert response["body"]["message"].startswith("OPX_AGENT_KNOWLEDGE_RAG_ID / ")
+    assert result.bedrock_calls == [] and result.table == []
+
+
+@check("in-memory-redelivery")
+def _in_memory_redelivery(result: ReplayResult) -> None:
+    first, second = result.responses
+    assert first == second and first["statusCode"] == 200
+    assert len(result.bedrock_calls) == 6  # the redelivery is answered from memory
+    assert result.table == []  # no checkpoint table on this stage
+    assert first["body"]["cost"]["budget"]["budget_usd"] == "0.350000"  # the default budget
+
+
 @check("agent-output-edge-cases")
 def _edge_outputs(result: ReplayResult) -> None:
     body = _body(result)
