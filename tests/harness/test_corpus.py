@@ -525,7 +525,7 @@ def _config_error(result: ReplayResult) -> None:
 @check("event-validation-bounds")
 def _event_bounds(result: ReplayResult) -> None:
     # Exactly the fields over a limit are named: a value *at* a limit is accepted.
-    assert [r["statusCode"] for r in result.responses] == [400] * 6
+    assert [r["statusCode"] for r in result.responses] == [400] * 9
     assert [[d["field"] for d in r["body"]["details"]] for r in result.responses] == [
         ["$"],
         ["detail-type", "id"],
@@ -533,6 +533,9 @@ def _event_bounds(result: ReplayResult) -> None:
         ["detail.title"],
         ["detail.severity"],
         ["source/detail-type"],
+        ["detail.signals"],
+        ["detail.alarmName", "detail.state.timestamp"],
+        ["detail.state.value"],
     ]
     assert result.responses[0]["body"]["details"][0]["message"].endswith("got list")
     assert "aws.health/AWS Health Event" in result.responses[5]["body"]["details"][0]["message"]
