@@ -18,8 +18,11 @@ import pytest
 from pydantic import ValidationError
 
 from harness.authoring import AgentScript, ExecutorSpec, agent_output, author, unanimous
-from harness.replayer import replay
-from harness.scenario import NETWORK_ERRORS, Fault
+from harness.checks.ordering import CompletionOrder
+from harness.replayer import Replayer, replay
+from harness.scenario import NETWORK_ERRORS, Fault, load_scenario
+from harness.wire import TransportLayer
+from opx.state import PARALLEL_AGENTS
 from tests.harness.gate_support import gate, make_project
 from tests.support import sample_event
 
@@ -64,6 +67,26 @@ def test_a_network_fault_raises_botocores_error_and_is_not_retried(error: str) -
         "https://bedrock-agent-runtime.us-east-1.amazonaws.com/agents/"
         in (response["error"]["message"])
     )
+
+
+def test_an_agent_whose_request_raises_releases_the_next_in_a_forced_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The order check forces completion orders; an agent whose only exchange raised has
+    finished, so the agents after it go on instead of stalling."""
+    monkeypatch.setattr("harness.checks.ordering.STALL_SECONDS", 2.0)
+    first = ("knowledge-rag", "signal-intelligence")
+    order = first + tuple(a for a in PARALLEL_AGENTS if a not in first)
+    seen: list[CompletionOrder] = []
+
+    def layer(inner: TransportLayer) -> CompletionOrder:
+        seen.append(CompletionOrder(inner, order))
+        return seen[0]
+
+    scenario = load_scenario(ROOT / "scenarios" / f"{UNREACHABLE}.json")
+    result = Replayer(layers=[layer]).run(scenario)
+    assert seen[0].release_log == list(order)
+    assert result.responses[0]["body"]["status"] == "DEGRADED"
 
 
 def test_a_network_fault_must_name_a_botocore_network_error() -> None:
