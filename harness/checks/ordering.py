@@ -96,7 +96,13 @@ class CompletionOrder(Layer):
         if agent not in self.order:
             return self.inner.send(request, event_name)
         self._wait_turn(agent)
-        exchange = self.inner.send(request, event_name)
+        try:
+            exchange = self.inner.send(request, event_name)
+        except Exception:
+            # A network fault raises instead of answering; the executor does not retry
+            # an unreachable agent, so this was its final exchange: the next may go.
+            self._finish(agent)
+            raise
         if exchange.response is None or exchange.answer is None or not exchange.answer.final:
             return exchange
         exchange.response.raw = _SignallingBody(exchange.response.raw, lambda: self._finish(agent))

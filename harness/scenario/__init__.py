@@ -14,6 +14,7 @@ from harness.scenario.loading import (
 )
 from harness.scenario.model import (
     KIND_FIELDS,
+    NETWORK_ERRORS,
     SCHEMA_VERSION,
     SETUP_SERVICE_IDS,
     Answer,
@@ -35,6 +36,7 @@ from harness.scenario.model import (
 
 __all__ = [
     "KIND_FIELDS",
+    "NETWORK_ERRORS",
     "SCHEMA_VERSION",
     "SETUP_SERVICE_IDS",
     "Answer",

@@ -87,18 +87,40 @@ class HttpAnswer(_Strict):
 Answer = Annotated[EventStreamAnswer | ErrorAnswer | HttpAnswer, Field(discriminator="kind")]
 
 
+#: The transport-level failures a ``network`` fault may raise: botocore's own exception
+#: classes, so botocore and the code under replay see exactly what a dropped
+#: connection, an unreachable endpoint or a stalled read raises in production.
+NETWORK_ERRORS: tuple[str, ...] = (
+    "ConnectTimeoutError",
+    "ConnectionClosedError",
+    "EndpointConnectionError",
+    "ReadTimeoutError",
+)
+
+
 class Fault(_Strict):
     """A failed attempt served before the interaction's answer.
 
     ``where: "stream"`` delivers the error inside a 200 event stream (how Bedrock
-    reports throttling mid-response); ``where: "http"`` as an HTTP error status.
+    reports throttling mid-response); ``where: "http"`` as an HTTP error status;
+    ``where: "network"`` answers nothing at all: the request raises the botocore
+    exception ``error`` names (one of :data:`NETWORK_ERRORS`; ``status`` and
+    ``message`` are unused), as a connection reset or a timeout does.
     """
 
     error: Annotated[str, Field(min_length=1)]
-    where: Literal["http", "stream"] = "http"
+    where: Literal["http", "stream", "network"] = "http"
     status: Annotated[int, Field(ge=400, le=599)] = 429
     message: str = ""
     latency_ms: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _network_error_is_botocores(self) -> Fault:
+        if self.where == "network" and self.error not in NETWORK_ERRORS:
+            raise ValueError(
+                f"a network fault raises one of {', '.join(NETWORK_ERRORS)}; got {self.error!r}"
+            )
+        return self
 
 
 #: Where an interaction's answer came from -- which decides how a refresh renews it:
@@ -213,6 +235,7 @@ class Scenario(_Strict):
 
 __all__ = [
     "KIND_FIELDS",
+    "NETWORK_ERRORS",
     "SCHEMA_VERSION",
     "SETUP_SERVICE_IDS",
     "Answer",

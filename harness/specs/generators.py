@@ -27,6 +27,7 @@ __all__ = [
     "indexer_log",
     "query_results",
     "slow_rows",
+    "text_of_length",
     "xray_trace",
 ]
 
@@ -384,6 +385,21 @@ def checkout_service_graph(now: str) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- text
+
+
+def text_of_length(text: str, length: int, separator: str = " ") -> str:
+    """``text`` repeated (joined by ``separator``) and cut to exactly ``length``
+    characters: a value at a validation limit (a 128-character id, a 4,001-character
+    hypothesis) written as its size, so a reviewer reads the bound, not the filler."""
+    if length < 0:
+        raise ValueError(f"length must be >= 0, got {length}")
+    if not text and length:
+        raise ValueError("text must not be empty")
+    repeats = length // (len(text) + len(separator)) + 1 if text else 0
+    return separator.join([text] * repeats)[:length]
+
+
 # --------------------------------------------------------------------------- dynamodb
 
 
@@ -423,4 +439,5 @@ GENERATORS: dict[str, Callable[..., Any]] = {
     "checkout_service_graph": checkout_service_graph,
     "dynamodb_item": dynamodb_item,
     "history_table_definition": history_table_definition,
+    "text_of_length": text_of_length,
 }

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import botocore.exceptions
 from botocore.awsrequest import AWSResponse
 
 from harness.scenario import (
@@ -96,7 +98,13 @@ class PreparedAnswer:
 def prepare_answers(index: int, interaction: Interaction) -> list[PreparedAnswer]:
     """The exchanges one interaction answers: each fault in order, then the answer."""
     answers = [
-        PreparedAnswer(index, n, _fault_renderer(fault), fault.latency_ms, f"fault:{fault.error}")
+        PreparedAnswer(
+            index,
+            n,
+            _fault_renderer(fault, interaction.service),
+            fault.latency_ms,
+            f"fault:{fault.error}",
+        )
         for n, fault in enumerate(interaction.faults)
     ]
     final = interaction.response
@@ -229,11 +237,32 @@ class ScriptedAnswers(RecordedAnswers):
 # --------------------------------------------------------------------------- rendering
 
 
-def _fault_renderer(fault: Fault) -> Renderer:
+def _fault_renderer(fault: Fault, service: str) -> Renderer:
+    if fault.where == "network":
+        return lambda params: _raise_network_error(fault.error, service, params)
     if fault.where == "stream":
         frames = encode_stream([exception_event(fault.error, fault.message)])
         return lambda params: eventstream_response(frames, session_id=params.get("sessionId"))
     return lambda params: error_response(fault.status, fault.error, fault.message)
+
+
+def endpoint_url(service: str, params: dict[str, Any]) -> str:
+    """The URL the request was sent to, as botocore's own network errors name it: the
+    real ``InvokeAgent`` path for Bedrock, the service's regional endpoint otherwise."""
+    host = f"https://{service}.{os.environ.get('AWS_REGION', 'us-east-1')}.amazonaws.com"
+    if {"agentId", "agentAliasId", "sessionId"} <= set(params):
+        return (
+            f"{host}/agents/{params['agentId']}/agentAliases/{params['agentAliasId']}"
+            f"/sessions/{params['sessionId']}/text"
+        )
+    return f"{host}/"
+
+
+def _raise_network_error(name: str, service: str, params: dict[str, Any]) -> AWSResponse:
+    # Raised from botocore's before-send hook, the exception takes the path a real one
+    # takes from the HTTP layer: botocore's retry handler sees it, then the caller.
+    error_class = getattr(botocore.exceptions, name)
+    raise error_class(endpoint_url=endpoint_url(service, params))
 
 
 def _answer_renderer(answer: EventStreamAnswer | ErrorAnswer | HttpAnswer) -> Renderer:
@@ -286,6 +315,7 @@ __all__ = [
     "Script",
     "ScriptedAnswers",
     "WireRequest",
+    "endpoint_url",
     "http_body",
     "prepare_answers",
 ]

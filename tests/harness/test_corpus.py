@@ -143,7 +143,8 @@ def test_scenario_file_is_valid_readable_and_realistic(name: str) -> None:
     # Only the documentation account and example.com addresses.
     assert set(re.findall(r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12})", text)) <= {ACCOUNT}
     for event in scenario.events:
-        assert event["account"] == ACCOUNT
+        # A non-object event (event-validation-bounds) has no account to check.
+        assert not isinstance(event, dict) or event["account"] == ACCOUNT
     for email in re.findall(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)", text):
         assert email == "example.com" or email.endswith(".example.com"), email
     for interaction in scenario.interactions:
@@ -519,6 +520,130 @@ def _config_error(result: ReplayResult) -> None:
     assert "OPX_AGENT_MAX_ATTEMPTS" in response["body"]["message"]
     assert result.bedrock_calls == [] and result.table == []
     assert [m["Outcome"] for m in result.metrics] == ["error"]
+
+
+@check("event-validation-bounds")
+def _event_bounds(result: ReplayResult) -> None:
+    # Exactly the fields over a limit are named: a value *at* a limit is accepted.
+    assert [r["statusCode"] for r in result.responses] == [400] * 9
+    assert [[d["field"] for d in r["body"]["details"]] for r in result.responses] == [
+        ["$"],
+        ["detail-type", "id"],
+        ["id"],
+        ["detail.title"],
+        ["detail.severity"],
+        ["source/detail-type"],
+        ["detail.signals"],
+        ["detail.alarmName", "detail.state.timestamp"],
+        ["detail.state.value"],
+    ]
+    assert result.responses[0]["body"]["details"][0]["message"].endswith("got list")
+    assert "aws.health/AWS Health Event" in result.responses[5]["body"]["details"][0]["message"]
+    assert result.bedrock_calls == [] and result.table == []
+
+
+@check("config-at-the-bounds")
+def _config_bounds(result: ReplayResult) -> None:
+    # TTL 1, budget 0 and an empty flag are accepted; 11 attempts is one too many.
+    [response] = result.responses
+    assert response["statusCode"] == 500
+    assert response["body"]["message"] == "OPX_AGENT_MAX_ATTEMPTS=11 is outside 1..10"
+    assert result.bedrock_calls == [] and result.table == []
+
+
+@check("consensus-single-voter")
+def _single_voter(result: ReplayResult) -> None:
+    body = _body(result)
+    consensus = body["consensus"]
+    # One voter: agreement is capped at LOW although its first choice has the whole weight.
+    assert consensus["participating_agents"] == ["change-intelligence"]
+    assert (consensus["agreement_ratio"], consensus["agreement_level"]) == (1.0, "LOW")
+    # Two spellings of rollback at equal confidence: the smaller description is kept.
+    [rollback] = body["recommendation"]["actions"]
+    assert rollback["description"] == "Revert the signature library to 3.2."
+    outcomes = {
+        agent: [c["outcome"] for c in _calls(result, agent)]
+        for agent in ("change-intelligence", "signal-intelligence")
+    }
+    assert outcomes["change-intelligence"] == ["fault:Throttling", "answer"]
+    assert outcomes["signal-intelligence"] == ["fault:504"] * 3 + ["error:504"]
+    assert result.clock["slept_s"].count(0.5) == 3  # one backoff per retried agent
+    errors = {e["agent"]: e for e in body["errors"]}
+    assert errors["signal-intelligence"]["code"] == "RETRIES_EXHAUSTED"
+    assert errors["signal-intelligence"]["message"].endswith("last error 504: Gateway Timeout")
+    denied = errors["historical-pattern"]["message"]
+    assert len(denied) == 1000 and denied.endswith("...")
+    assert errors["knowledge-rag"]["message"].endswith("hypothesis [string_too_long]")
+
+
+@check("consensus-no-recommendations")
+def _no_recommendations(result: ReplayResult) -> None:
+    body = _body(result)
+    consensus = body["consensus"]
+    assert consensus["outcome"] == "NO_ACTIONS"
+    assert len(consensus["participating_agents"]) == 6  # the array-wrapped answer counts
+    # The lead is the highest weight x confidence, not the first voter by name.
+    assert body["recommendation"]["lead_hypothesis"]["agent"] == "signal-intelligence"
+    [conflict] = consensus["conflicts"]
+    assert conflict["topic"] == "confidence"
+    assert conflict["lowest"] == {
+        "agents": ["knowledge-rag", "risk-blast-radius"],
+        "confidence": 0.32,
+    }
+
+
+@check("consensus-two-voter-spread")
+def _two_voter_spread(result: ReplayResult) -> None:
+    consensus = _body(result)["consensus"]
+    assert consensus["participating_agents"] == ["response-strategy", "signal-intelligence"]
+    [conflict] = consensus["conflicts"]
+    assert conflict["topic"] == "confidence" and conflict["spread"] == 0.54
+    output = _agent_result(result, "signal-intelligence")["output"]
+    assert len(output["hypothesis"]) == 4000  # the contract's limit, accepted
+
+
+@check("budget-exceeded-by-last-call")
+def _exceeded_by_last_call(result: ReplayResult) -> None:
+    body = _body(result)
+    # Nobody failed: DEGRADED comes from the budget alone.
+    assert body["agents"] == dict.fromkeys(ALL_AGENTS, "SUCCESS") and body["errors"] == []
+    assert body["cost"]["budget"]["state"] == "EXCEEDED"
+    assert body["status"] == "DEGRADED"
+
+
+@check("agent-unreachable")
+def _unreachable(result: ReplayResult) -> None:
+    body = _body(result)
+    errors = {e["agent"]: e for e in body["errors"]}
+    assert sorted(errors) == ["knowledge-rag", "signal-intelligence"]
+    assert {e["code"] for e in errors.values()} == {"AGENT_UNREACHABLE"}
+    assert errors["signal-intelligence"]["message"].startswith("ReadTimeoutError: ")
+    assert errors["knowledge-rag"]["message"].startswith("ConnectionClosedError: ")
+    # Not retried: one call each, the answer scripted after the fault never served.
+    assert [c["outcome"] for c in _calls(result, "signal-intelligence")] == [
+        "error:ReadTimeoutError"
+    ]
+    assert [c["outcome"] for c in _calls(result, "knowledge-rag")] == [
+        "error:ConnectionClosedError"
+    ]
+
+
+@check("config-empty-agent-id")
+def _empty_agent_id(result: ReplayResult) -> None:
+    # Max attempts 10 and the flag 'no' are accepted; an empty id is not "unset".
+    [response] = result.responses
+    assert response["statusCode"] == 500
+    assert response["body"]["message"].startswith("OPX_AGENT_KNOWLEDGE_RAG_ID / ")
+    assert result.bedrock_calls == [] and result.table == []
+
+
+@check("in-memory-redelivery")
+def _in_memory_redelivery(result: ReplayResult) -> None:
+    first, second = result.responses
+    assert first == second and first["statusCode"] == 200
+    assert len(result.bedrock_calls) == 6  # the redelivery is answered from memory
+    assert result.table == []  # no checkpoint table on this stage
+    assert first["body"]["cost"]["budget"]["budget_usd"] == "0.350000"  # the default budget
 
 
 @check("agent-output-edge-cases")

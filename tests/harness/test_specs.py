@@ -353,6 +353,21 @@ def test_generators_nest_and_are_deterministic() -> None:
     assert set(GENERATORS) >= {"indexer_log", "checkout_service_graph", "checkout_api_metric_data"}
 
 
+@pytest.mark.parametrize("length", [0, 1, 128, 129, 4001])
+def test_text_of_length_writes_a_value_at_a_limit_by_its_size(length: int) -> None:
+    """Bounds scenarios state a size, not filler: exactly ``length`` characters of the
+    repeated text, in an event or an agent's output alike."""
+    value = {"generate": "text_of_length", "text": "INC-2026", "length": length, "separator": "-"}
+    text = expand({"incident_id": value})["incident_id"]
+    assert len(text) == length
+    assert text == ("INC-2026-" * 500)[:length]
+
+
+def test_text_of_length_names_a_bad_argument() -> None:
+    with pytest.raises(ValueError, match="text must not be empty"):
+        expand({"generate": "text_of_length", "text": "", "length": 3})
+
+
 def test_executor_defaults_fill_the_envelope() -> None:
     spec = ExecutorSpec.model_validate(
         {
