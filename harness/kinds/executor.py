@@ -217,9 +217,10 @@ def bedrock_calls(scenario: Scenario, calls: list[Call]) -> list[dict[str, Any]]
     its answers: a recorded scenario holds a throttle and its retry as two
     interactions, an authored one as a fault before the answer of one interaction --
     both are the same two HTTP exchanges, and read the same here. ``attempt`` is the
-    agent's n-th call, ``where`` says how a failed one failed (``http`` status or
-    ``stream`` exception), and ``outcome`` is ``answer``, ``fault:<code>`` (the agent
-    was called again) or ``error:<code>`` (its last call failed). Tokens and cost
+    agent's n-th call, ``where`` says how a failed one failed (``http`` status,
+    ``stream`` exception or ``network`` error), and ``outcome`` is ``answer``,
+    ``fault:<code>`` (the agent was called again) or ``error:<code>`` (its last call
+    failed). Tokens and cost
     come from the traces of every answered stream, a failed one included: Bedrock
     bills what the model did before the stream broke.
     """
@@ -272,11 +273,11 @@ def bedrock_calls(scenario: Scenario, calls: list[Call]) -> list[dict[str, Any]]
 
 def _failure(interaction: Interaction, attempt: int) -> tuple[str | None, str | None]:
     """How the exchange answered by ``attempt`` of ``interaction`` failed, if it did:
-    ``(where, code)``, ``where`` ``http`` (an error status) or ``stream`` (an exception
-    inside a 200 event stream)."""
+    ``(where, code)``, ``where`` ``http`` (an error status), ``stream`` (an exception
+    inside a 200 event stream) or ``network`` (no answer: a botocore connection error)."""
     if attempt < len(interaction.faults):
         fault = interaction.faults[attempt]
-        return ("stream" if fault.where == "stream" else "http"), fault.error
+        return fault.where, fault.error
     answer = interaction.response
     if isinstance(answer, ErrorAnswer):
         return "http", answer.code
