@@ -42,3 +42,25 @@ def test_without_the_reset_a_batch_would_leak_state() -> None:
         replay(scenario)
         with pytest.raises(Exception, match=r"already exists|ResourceInUse"):
             replay(scenario)  # the kind's setup finds the old table
+
+
+def test_a_batch_keeps_no_model_instances_between_replays() -> None:
+    """moto tracks every model instance until a mock stops; a batch that never stops
+    must drop them per replay, or a gate worker's memory grows with every scenario."""
+    from moto.core.model_instances import model_data
+
+    def tracked() -> int:
+        return sum(
+            len(getattr(model, "instances_tracked", []))
+            for models in model_data.values()
+            for model in models.values()
+        )
+
+    scenario = load_scenario(ROOT / "scenarios" / "rds-failover.json")
+    with batch():
+        for _ in range(2):  # the first replay of a batch also meets moto's lazy setup
+            replay(scenario)
+        settled = tracked()
+        for _ in range(3):
+            replay(scenario)
+        assert tracked() == settled
