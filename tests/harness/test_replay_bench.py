@@ -1,4 +1,5 @@
-"""``bench/replay.py`` at its smallest: one scenario, one timed run, so it cannot rot."""
+"""``bench/replay.py`` and ``bench/resume.py`` at their smallest: one scenario, one run,
+so they cannot rot."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from harness.scenario import load_scenario
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_replay", ROOT / "bench" / "replay.py")
+def _bench(name: str = "replay") -> Any:
+    """``bench/<name>.py`` as a module (bench scripts are not a package)."""
+    path = ROOT / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -54,11 +57,7 @@ def test_the_floor_must_reach_the_replays_final_state() -> None:
 def test_resume_bench_times_a_passing_and_a_broken_checkpointer() -> None:
     """``bench/resume.py`` at its smallest; it also refuses to report a ratio when
     the broken checkpointer passes (its self-check)."""
-    spec = importlib.util.spec_from_file_location("bench_resume", ROOT / "bench" / "resume.py")
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    spec.loader.exec_module(bench)
+    bench = _bench("resume")
     lines = bench.run(ROOT / "scenarios", ["budget-exceeded"])
     assert lines[1].startswith("budget-exceeded")
     assert lines[1].split()[-1] in ("ok", "> 2x")
