@@ -8,6 +8,7 @@ the executor printed and the Bedrock calls the transport answered.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness import canonical
-from harness.kinds.base import ScenarioKind
+from harness.kinds.base import KindFieldError, ScenarioKind
 from harness.kinds.overlap import Overlap, deliver_overlapping
 from harness.replayer import (
     CHECKPOINT_TABLE,
@@ -75,9 +76,32 @@ class ExecutorResult(ReplayResult):
 
 class ExecutorKind(ScenarioKind):
     name: ClassVar[str] = "executor"
+    fields: ClassVar[frozenset[str]] = frozenset({"checkpoint_items"})
     checks: ClassVar[frozenset[str]] = frozenset(
         {"snapshot", "repeat", "process", "order", "resume", "cost", "secrets"}
     )
+
+    def validate(self, scenario: Scenario) -> None:
+        """Seeded items must carry the table's key (``S`` values) and be distinct:
+        moto would refuse the first, and silently keep one of two duplicates."""
+        from opx.checkpointing import TABLE_SCHEMA
+
+        seen: set[tuple[str, str]] = set()
+        for n, item in enumerate(scenario.checkpoint_items):
+            key = []
+            for name in (TABLE_SCHEMA.partition_key, TABLE_SCHEMA.sort_key):
+                if "S" not in item.get(name, {}):
+                    raise KindFieldError(
+                        f"checkpoint_items[{n}].{name}",
+                        f"checkpoint_items[{n}]: the key attribute {name!r} must be an S value",
+                    )
+                key.append(item[name]["S"])
+            if (key[0], key[1]) in seen:
+                raise KindFieldError(
+                    f"checkpoint_items[{n}]",
+                    f"checkpoint_items[{n}]: a second item with the key {tuple(key)!r}",
+                )
+            seen.add((key[0], key[1]))
 
     def prepare(self, scenario: Scenario) -> None:
         import opx.lambda_handler  # noqa: F401 -- see harness.replayer.clock
@@ -92,6 +116,10 @@ class ExecutorKind(ScenarioKind):
         # and PITR as metadata only, and the executor reads neither.
         client = env.session.client("dynamodb")
         client.create_table(**TABLE_SCHEMA.create_table_request(CHECKPOINT_TABLE))
+        # Seeded through the transport like any write, so moto stores them and the
+        # written-items copy (the result's ``table``) starts from them too.
+        for item in env.scenario.checkpoint_items:
+            client.put_item(TableName=CHECKPOINT_TABLE, Item=boto3_item(item))
         cold_start()
 
     def teardown(self, env: ReplayEnvironment) -> None:
@@ -122,9 +150,16 @@ class ExecutorKind(ScenarioKind):
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:
         aliases = canonical.Aliases("checkpoint")
         times: dict[str, str] = {}
+        from opx.checkpointing import CheckpointCorruptError
+
         written = env.written
         written.check_readable()
-        final_state, trail = read_checkpoints(responses, replay_saver(written), aliases, times)
+        try:
+            final_state, trail = read_checkpoints(responses, replay_saver(written), aliases, times)
+        except CheckpointCorruptError as exc:
+            # Only a seeded (tampered) table gets here: the executor refused it too, and
+            # the trail says what the read-back refused instead of failing the replay.
+            final_state, trail = None, [{"unreadable": str(exc)}]
         text = env.output.getvalue()
         return ExecutorResult(
             scenario=env.scenario.name,
@@ -199,6 +234,25 @@ class ExecutorKind(ScenarioKind):
         from harness.authoring.executor import author_executor
 
         return author_executor(spec)
+
+
+def boto3_item(item: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """A wire-JSON item (``B`` as base64 text) as a boto3 client takes it (bytes)."""
+    return {
+        name: {kind: base64.b64decode(text) if kind == "B" else text for kind, text in v.items()}
+        for name, v in item.items()
+    }
+
+
+def wire_item(item: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Inverse of :func:`boto3_item`: a scenario file's form of a stored item."""
+    return {
+        name: {
+            kind: base64.b64encode(bytes(raw)).decode() if kind == "B" else str(raw)
+            for kind, raw in v.items()
+        }
+        for name, v in sorted(item.items())
+    }
 
 
 def replay_executor(scenario: Scenario, replayer: Replayer | None = None) -> ExecutorResult:
@@ -290,4 +344,11 @@ def _failure(interaction: Interaction, attempt: int) -> tuple[str | None, str | 
     return None, None
 
 
-__all__ = ["ExecutorKind", "ExecutorResult", "bedrock_calls", "replay_executor"]
+__all__ = [
+    "ExecutorKind",
+    "ExecutorResult",
+    "bedrock_calls",
+    "boto3_item",
+    "replay_executor",
+    "wire_item",
+]

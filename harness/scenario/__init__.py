@@ -18,6 +18,7 @@ from harness.scenario.model import (
     SCHEMA_VERSION,
     SETUP_SERVICE_IDS,
     Answer,
+    AttributeValue,
     ChunkEvent,
     Clock,
     ErrorAnswer,
@@ -31,6 +32,7 @@ from harness.scenario.model import (
     SetupCall,
     StreamError,
     StreamEvent,
+    TableItem,
     TraceEvent,
 )
 
@@ -40,6 +42,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SETUP_SERVICE_IDS",
     "Answer",
+    "AttributeValue",
     "ChunkEvent",
     "Clock",
     "ErrorAnswer",
@@ -54,6 +57,7 @@ __all__ = [
     "SetupCall",
     "StreamError",
     "StreamEvent",
+    "TableItem",
     "TraceEvent",
     "discover",
     "error_line",
