@@ -31,6 +31,7 @@ from opx.checkpointing.items import repin
 
 Item = dict[str, dict[str, Any]]
 SK = TABLE_SCHEMA.sort_key
+TTL = TABLE_SCHEMA.ttl_attribute
 #: Length of the SHA-256 digest that opens every sealed payload (see opx.checkpointing).
 DIGEST_LEN = 32
 
@@ -251,14 +252,31 @@ class Move(_Tamper):
         repin(item)
 
 
+class ShiftTtl(_Tamper):
+    """Move an owner's ``ttl`` by ``seconds`` (e.g. ``-2678400``: 31 days earlier), the
+    pin sealed again: an item written under a shorter TTL setting. Once past, DynamoDB
+    may keep it for up to two days before deleting it; the executor must treat it as
+    absent all the same, and never write over its key."""
+
+    op: Literal["shift-ttl"] = "shift-ttl"
+    seconds: int
+
+    def edit(self, item: Item) -> None:
+        if "pin" not in item or self.seconds == 0:
+            raise TamperError("shift-ttl applies to a head or write item, by a non-zero amount")
+        item[TTL] = {"N": str(int(item[TTL]["N"]) + self.seconds)}
+        repin(item)
+
+
 #: Every tamper operation, by the ``op`` name a spec uses.
 TAMPERS: dict[str, type[_Tamper]] = {
     model.model_fields["op"].default: model
-    for model in (Drop, DropAttribute, FlipByte, Truncate, EscapeKey, Move)
+    for model in (Drop, DropAttribute, FlipByte, Truncate, EscapeKey, Move, ShiftTtl)
 }
 
 Tamper = Annotated[
-    Drop | DropAttribute | FlipByte | Truncate | EscapeKey | Move, Field(discriminator="op")
+    Drop | DropAttribute | FlipByte | Truncate | EscapeKey | Move | ShiftTtl,
+    Field(discriminator="op"),
 ]
 
 
@@ -284,6 +302,7 @@ __all__ = [
     "FlipByte",
     "ItemSelector",
     "Move",
+    "ShiftTtl",
     "Tamper",
     "TamperError",
     "Truncate",
