@@ -50,12 +50,18 @@ class ExecutorResult(ReplayResult):
     bedrock_calls: list[dict[str, Any]] = field(default_factory=list)
     #: Every item of the checkpoint table, every attribute (see harness.replayer.table).
     table: list[dict[str, Any]] = field(default_factory=list)
+    #: Why the read-back refused the execution's checkpoints, if it did (only a seeded,
+    #: tampered table gets here: the executor refused it too). Canonical only when set,
+    #: so a result without it reads as it always did.
+    unreadable: str | None = None
 
     def canonical(self) -> dict[str, Any]:
         """Everything that defines behaviour; each checkpoint's full state is kept
         for the divergence report but only its digest is canonical."""
+        refused = {} if self.unreadable is None else {"unreadable": self.unreadable}
         return canonical.plain(
             {
+                **refused,
                 "scenario": self.scenario,
                 "responses": self.responses,
                 "final_state": canonical.elide_large(self.final_state),
@@ -154,12 +160,13 @@ class ExecutorKind(ScenarioKind):
 
         written = env.written
         written.check_readable()
+        unreadable = None
         try:
             final_state, trail = read_checkpoints(responses, replay_saver(written), aliases, times)
         except CheckpointCorruptError as exc:
-            # Only a seeded (tampered) table gets here: the executor refused it too, and
-            # the trail says what the read-back refused instead of failing the replay.
-            final_state, trail = None, [{"unreadable": str(exc)}]
+            # Only a seeded (tampered) table gets here: the executor refused it too. The
+            # result says what the read-back refused, with no trail, instead of failing.
+            final_state, trail, unreadable = None, [], str(exc)
         text = env.output.getvalue()
         return ExecutorResult(
             scenario=env.scenario.name,
@@ -171,6 +178,7 @@ class ExecutorKind(ScenarioKind):
             metrics=[json.loads(ln) for ln in text.splitlines() if ln.startswith('{"_aws"')],
             bedrock_calls=bedrock_calls(env.scenario, env.transport.calls),
             table=table_items(written, env.scenario.clock.start, env.clock.now(), aliases, times),
+            unreadable=unreadable,
         )
 
     def summarize(self, result: dict[str, Any]) -> list[tuple[str, str]]:
