@@ -35,6 +35,7 @@ from harness.scenario import (
     Interaction,
     Scenario,
     TraceEvent,
+    wire_item,
 )
 from harness.wire import INVOKE_AGENT, ScriptedAnswers, WireRequest, canonical, usage_traces
 
@@ -253,8 +254,6 @@ def seed_items(spec: ExecutorSpec, seed: TableSeed) -> list[dict[str, dict[str, 
     the clock when it lands, so latencies would make it depend on thread timing), and
     :func:`_fixed_uuid6` fixes the checkpoint ids' random bits.
     """
-    from harness.kinds.executor import wire_item
-
     draft = Scenario(
         name=spec.name,
         description=spec.description,

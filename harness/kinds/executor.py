@@ -8,7 +8,6 @@ the executor printed and the Bedrock calls the transport answered.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from harness.scenario import (
     HttpAnswer,
     Interaction,
     Scenario,
+    boto3_item,
 )
 from harness.wire import Call, LayerFactory, TransportLayer, agent_of, stream_usage
 
@@ -244,25 +244,6 @@ class ExecutorKind(ScenarioKind):
         return author_executor(spec)
 
 
-def boto3_item(item: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
-    """A wire-JSON item (``B`` as base64 text) as a boto3 client takes it (bytes)."""
-    return {
-        name: {kind: base64.b64decode(text) if kind == "B" else text for kind, text in v.items()}
-        for name, v in item.items()
-    }
-
-
-def wire_item(item: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
-    """Inverse of :func:`boto3_item`: a scenario file's form of a stored item."""
-    return {
-        name: {
-            kind: base64.b64encode(bytes(raw)).decode() if kind == "B" else str(raw)
-            for kind, raw in v.items()
-        }
-        for name, v in sorted(item.items())
-    }
-
-
 def replay_executor(scenario: Scenario, replayer: Replayer | None = None) -> ExecutorResult:
     """:func:`harness.replayer.replay` for callers that need the executor's result fields
     (checkpoints, Bedrock calls): anything else is a caller's mistake, said loudly."""
@@ -352,11 +333,4 @@ def _failure(interaction: Interaction, attempt: int) -> tuple[str | None, str | 
     return None, None
 
 
-__all__ = [
-    "ExecutorKind",
-    "ExecutorResult",
-    "bedrock_calls",
-    "boto3_item",
-    "replay_executor",
-    "wire_item",
-]
+__all__ = ["ExecutorKind", "ExecutorResult", "bedrock_calls", "replay_executor"]

@@ -34,6 +34,8 @@ from harness.scenario.model import (
     StreamEvent,
     TableItem,
     TraceEvent,
+    boto3_item,
+    wire_item,
 )
 
 __all__ = [
@@ -59,9 +61,11 @@ __all__ = [
     "StreamEvent",
     "TableItem",
     "TraceEvent",
+    "boto3_item",
     "discover",
     "error_line",
     "json_path",
     "json_schema",
     "load_scenario",
+    "wire_item",
 ]

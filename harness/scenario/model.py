@@ -207,6 +207,25 @@ AttributeValue = Annotated[dict[Literal["S", "N", "B"], str], AfterValidator(_on
 TableItem = dict[Annotated[str, Field(min_length=1)], AttributeValue]
 
 
+def boto3_item(item: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """A wire-JSON item (``B`` as base64 text) as a boto3 client takes it (bytes)."""
+    return {
+        name: {kind: base64.b64decode(text) if kind == "B" else text for kind, text in v.items()}
+        for name, v in item.items()
+    }
+
+
+def wire_item(item: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Inverse of :func:`boto3_item`: a scenario file's form of a stored item."""
+    return {
+        name: {
+            kind: base64.b64encode(bytes(raw)).decode() if kind == "B" else str(raw)
+            for kind, raw in v.items()
+        }
+        for name, v in sorted(item.items())
+    }
+
+
 #: Optional scenario fields that belong to some kinds only (``ScenarioKind.fields``
 #: says which kind reads which); a kind's files are written without the others.
 KIND_FIELDS = frozenset({"kind", "action_group", "setup", "checkpoint_items"})
@@ -293,4 +312,6 @@ __all__ = [
     "StreamEvent",
     "TableItem",
     "TraceEvent",
+    "boto3_item",
+    "wire_item",
 ]

@@ -27,9 +27,8 @@ from harness.authoring.tampering import (
     Truncate,
     tamper,
 )
-from harness.kinds.executor import boto3_item, wire_item
 from harness.replayer import CHECKPOINT_TABLE, Replayer
-from harness.scenario import Scenario, load_scenario
+from harness.scenario import Scenario, boto3_item, load_scenario, wire_item
 from harness.specs import SpecError, compile_spec, load_spec
 from opx.checkpointing import chunking, keys
 from tests.harness.gate_support import gate, make_project
@@ -159,7 +158,8 @@ def test_the_earlier_run_must_start_before_the_scenario(tmp_path: Path) -> None:
 
 
 def _items() -> list[dict[str, Any]]:
-    return [boto3_item(item) for item in _scenario(ESCAPED).checkpoint_items]
+    """Items with no head edited: three checkpoints, one write's ttl shifted."""
+    return [boto3_item(item) for item in _scenario("checkpoint-expired-write").checkpoint_items]
 
 
 def _heads(items: list[dict[str, Any]]) -> list[str]:
