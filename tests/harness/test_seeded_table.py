@@ -132,7 +132,7 @@ def test_a_tamper_that_matches_nothing_is_a_spec_error_naming_the_operation(
     text = (ROOT / "specs" / f"{EDITED}.yaml").read_text(encoding="utf-8")
     broken = tmp_path / "broken-tamper.yaml"
     broken.write_text(
-        text.replace("name: checkpoint-head-edited", "name: broken-tamper").replace(
+        text.replace(
             "      checkpoint: -1\n      part: head", "      checkpoint: 9\n      part: head"
         ),
         encoding="utf-8",
@@ -145,9 +145,7 @@ def test_the_earlier_run_must_start_before_the_scenario(tmp_path: Path) -> None:
     text = (ROOT / "specs" / f"{EDITED}.yaml").read_text(encoding="utf-8")
     late = tmp_path / "late-table.yaml"
     late.write_text(
-        text.replace("name: checkpoint-head-edited", "name: late-table").replace(
-            "start: '2026-12-21T09:15:00Z'", "start: '2026-12-21T11:15:00Z'"
-        ),
+        text.replace("start: '2026-12-21T09:15:00Z'", "start: '2026-12-21T11:15:00Z'"),
         encoding="utf-8",
     )
     with pytest.raises(SpecError, match=r"\$\.table\.start: the earlier run must start before"):
