@@ -221,17 +221,28 @@ class Truncate(_Tamper):
 
 
 class EscapeKey(_Tamper):
-    """Spell the last character of a head's checkpoint id as its ``%XX`` escape, the
-    pin sealed again: the key another writer (one escaping more than needed) would
-    store. It names the same checkpoint, so the executor must read it as that one."""
+    """Spell characters of a head's checkpoint id (``at``: their positions, ``-1`` the
+    last) as ``%XX`` escapes in its sort key, the pin sealed again: the key another
+    writer (one escaping more than needed) would store. It names the same checkpoint,
+    so the executor must read it as that one. An escape sorts the key below its plain
+    spelling: escaping an early character makes it sort below every other checkpoint."""
 
     op: Literal["escape-key"] = "escape-key"
+    at: Annotated[list[int], Field(min_length=1)] = Field(default_factory=lambda: [-1])
 
     def edit(self, item: Item) -> None:
-        sort_key = item[SK]["S"]
-        if keys.parse(sort_key).kind != "head":
+        parsed = keys.parse(item[SK]["S"])
+        if parsed.kind != "head":
             raise TamperError("escape-key applies to a checkpoint head")
-        item[SK] = {"S": f"{sort_key[:-1]}%{ord(sort_key[-1]):02X}"}
+        cid = parsed.checkpoint_id
+        try:
+            positions = sorted({range(len(cid))[n] for n in self.at})
+        except IndexError:
+            raise TamperError(
+                f"at {self.at}: the checkpoint id has {len(cid)} characters"
+            ) from None
+        spelled = "".join(f"%{ord(ch):02X}" if n in positions else ch for n, ch in enumerate(cid))
+        item[SK] = {"S": keys.escape(parsed.checkpoint_ns) + keys.SEPARATOR + spelled}
         repin(item)
 
 
