@@ -154,10 +154,10 @@ class ExecutorKind(ScenarioKind):
         return [response_of(handler, event, LambdaContext()) for event in scenario.events]
 
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:
-        aliases = canonical.Aliases("checkpoint")
-        times: dict[str, str] = {}
         from opx.checkpointing import CheckpointCorruptError
 
+        aliases = canonical.Aliases("checkpoint")
+        times: dict[str, str] = {}
         written = env.written
         written.check_readable()
         unreadable = None
