@@ -23,9 +23,11 @@ from harness.authoring.executor import (
     DEFAULT_MODEL,
     AgentScript,
     ExecutorSpec,
+    TableSeed,
     agent_output,
     unanimous,
 )
+from harness.authoring.tampering import TAMPERS, TamperError
 from harness.kinds import kind_named
 from harness.scenario import Scenario
 
@@ -38,11 +40,14 @@ def author(kind: str, spec: Any) -> Scenario:
 __all__ = [
     "AGENT",
     "DEFAULT_MODEL",
+    "TAMPERS",
     "ActionGroupSpec",
     "AgentScript",
     "AuthoringError",
     "AwsAnswer",
     "ExecutorSpec",
+    "TableSeed",
+    "TamperError",
     "agent_output",
     "author",
     "invocation_event",

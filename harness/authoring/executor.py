@@ -10,12 +10,22 @@ requests in the file are the ones the executor really sends.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import os
+import pickle
+import random
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
+from unittest import mock
 
-from harness.replayer import Replayer
+from harness.authoring.tampering import TamperError, tamper
+from harness.replayer import CHECKPOINT_TABLE, Replayer
 from harness.scenario import (
     ChunkEvent,
     Clock,
@@ -25,6 +35,7 @@ from harness.scenario import (
     Interaction,
     Scenario,
     TraceEvent,
+    wire_item,
 )
 from harness.wire import INVOKE_AGENT, ScriptedAnswers, WireRequest, canonical, usage_traces
 
@@ -119,6 +130,16 @@ def unanimous(**overrides: AgentScript) -> dict[str, AgentScript]:
 
 
 @dataclass(frozen=True)
+class TableSeed:
+    """The checkpoint table a scenario starts from: what the spec's own run (same
+    events, same agents), started at ``start``, left -- then edited by ``tamper``
+    (:mod:`.tampering` operations, applied in order)."""
+
+    start: datetime
+    tamper: Sequence[Any] = ()
+
+
+@dataclass(frozen=True)
 class ExecutorSpec:
     """What an author decides about an executor scenario: the incident (its events)
     and what each agent answers; what the executor asks is recorded by running it."""
@@ -133,12 +154,15 @@ class ExecutorSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     #: ``concurrent``: the events overlap (see :mod:`harness.kinds.overlap`).
     delivery: Literal["sequential", "concurrent"] = "sequential"
+    #: Start from the table an earlier run left (``None``: an empty table).
+    table: TableSeed | None = None
 
 
 def author_executor(spec: ExecutorSpec) -> Scenario:
     """Record a scenario by running the handler once against the scripted answers:
     each agent's first request is answered from its script (faults first, then the
     answer) and written down exactly as the executor sent it."""
+    items = seed_table(spec, spec.table) if spec.table is not None else []
     draft = Scenario(
         name=spec.name,
         description=spec.description,
@@ -147,11 +171,20 @@ def author_executor(spec: ExecutorSpec) -> Scenario:
         env=dict(spec.env),
         events=spec.events,
         delivery=spec.delivery,
+        checkpoint_items=items,
     )
+    return _record(draft, spec.agents)
+
+
+def _record(
+    draft: Scenario, agents: Mapping[str, AgentScript], table: list[Any] | None = None
+) -> Scenario:
+    """``draft`` with the interactions its replay asked for, answered by ``agents``;
+    ``table`` receives the checkpoint items the run left (boto3 form)."""
     scripted: set[str] = set()
 
     def script(request: WireRequest) -> Interaction | None:
-        agent_script = spec.agents.get(request.agent or "")
+        agent_script = agents.get(request.agent or "")
         if agent_script is None or request.key in scripted:
             return None  # unscripted, or its answers are used up: paid twice
         scripted.add(request.key)
@@ -160,6 +193,8 @@ def author_executor(spec: ExecutorSpec) -> Scenario:
     replayer = Replayer(source=lambda s: ScriptedAnswers(s, script, [INVOKE_AGENT]))
     with replayer.environment(draft) as env:
         env.deliver_events()
+        if table is not None:
+            table += [dict(item) for item in env.written.table(CHECKPOINT_TABLE).items.values()]
     if env.transport.unmatched:
         raise env.transport.unmatched[0]
     source = env.source
@@ -171,11 +206,103 @@ def author_executor(spec: ExecutorSpec) -> Scenario:
     return draft.model_copy(update={"interactions": interactions})
 
 
+#: The hash seed the earlier run's process uses: LangGraph keeps a node's edges in a
+#: set, so the order of the ``branch:to:*`` writes inside stored payloads follows the
+#: process's string hashing.
+SEED_HASHSEED = "0"
+
+
+def seed_table(spec: ExecutorSpec, seed: TableSeed) -> list[dict[str, dict[str, str]]]:
+    """The items the spec's own run, started at ``seed.start``, left in the checkpoint
+    table, tampered with as ``seed.tamper`` says, in wire JSON sorted by key.
+
+    Produced by the real executor, never written by hand, and byte for byte the same
+    on every authoring (``author --check`` compares them): the run happens in a child
+    process with a fixed hash seed (:data:`SEED_HASHSEED`), see :func:`seed_items`.
+    """
+    if seed.start >= spec.clock_start:
+        raise TamperError(
+            "start: the earlier run must start before the scenario "
+            f"({seed.start.isoformat()} is not before {spec.clock_start.isoformat()})"
+        )
+    if os.environ.get("PYTHONHASHSEED") == SEED_HASHSEED:
+        return seed_items(spec, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "items.json"
+        done = subprocess.run(  # noqa: S603 -- argv built here: this interpreter, our code
+            [sys.executable, "-m", "harness.authoring.seeding", str(out)],
+            input=pickle.dumps((spec, seed)),
+            env={**os.environ, "PYTHONHASHSEED": SEED_HASHSEED},
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            error = done.stderr.decode(errors="replace").strip().splitlines()
+            last = error[-1] if error else f"exit {done.returncode}"
+            if last.startswith("harness.authoring.tampering.TamperError: "):
+                raise TamperError(last.split(": ", 1)[1])
+            raise RuntimeError(f"the earlier run of {spec.name} failed: {last}")
+        items: list[dict[str, dict[str, str]]] = json.loads(out.read_text())
+        return items
+
+
+def seed_items(spec: ExecutorSpec, seed: TableSeed) -> list[dict[str, dict[str, str]]]:
+    """:func:`seed_table`'s run, in this process (whose hash seed must be fixed).
+
+    What else would vary is fixed here: the agents answer without latency (parallel
+    branches store their writes from background threads, and each item's ``ttl`` reads
+    the clock when it lands, so latencies would make it depend on thread timing), and
+    :func:`_fixed_uuid6` fixes the checkpoint ids' random bits.
+    """
+    draft = Scenario(
+        name=spec.name,
+        description=spec.description,
+        tags=sorted(spec.tags),
+        clock=Clock(start=seed.start),
+        env=dict(spec.env),
+        events=spec.events,
+    )
+    instant = {
+        agent: replace(
+            script,
+            latency_ms=0,
+            faults=tuple(f.model_copy(update={"latency_ms": 0}) for f in script.faults),
+        )
+        for agent, script in spec.agents.items()
+    }
+    items: list[Any] = []
+    with _fixed_uuid6():
+        _record(draft, instant, items)
+    items = tamper(items, list(seed.tamper))
+    wired = [wire_item(item) for item in items]
+    return sorted(wired, key=lambda i: (i["session_id"]["S"], i["checkpoint_id"]["S"]))
+
+
+@contextmanager
+def _fixed_uuid6() -> Iterator[None]:
+    """LangGraph's uuid6 checkpoint ids take their time from the (frozen) clock but a
+    random node and the process's previous id: seed the one and forget the other, so
+    the seed run's ids -- inside every seeded key and payload -- repeat."""
+    import langgraph.checkpoint.base.id as uuid6_module
+
+    state = random.getstate()
+    random.seed(0)
+    try:
+        with mock.patch.object(uuid6_module, "_last_v6_timestamp", None):
+            yield
+    finally:
+        random.setstate(state)
+
+
 __all__ = [
     "DEFAULT_MODEL",
+    "SEED_HASHSEED",
     "AgentScript",
     "ExecutorSpec",
+    "TableSeed",
     "agent_output",
     "author_executor",
+    "seed_items",
+    "seed_table",
     "unanimous",
 ]

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness import canonical
-from harness.kinds.base import ScenarioKind
+from harness.kinds.base import KindFieldError, ScenarioKind
 from harness.kinds.overlap import Overlap, deliver_overlapping
 from harness.replayer import (
     CHECKPOINT_TABLE,
@@ -34,6 +34,7 @@ from harness.scenario import (
     HttpAnswer,
     Interaction,
     Scenario,
+    boto3_item,
 )
 from harness.wire import Call, LayerFactory, TransportLayer, agent_of, stream_usage
 
@@ -49,12 +50,18 @@ class ExecutorResult(ReplayResult):
     bedrock_calls: list[dict[str, Any]] = field(default_factory=list)
     #: Every item of the checkpoint table, every attribute (see harness.replayer.table).
     table: list[dict[str, Any]] = field(default_factory=list)
+    #: Why the read-back refused the execution's checkpoints, if it did (only a seeded,
+    #: tampered table gets here: the executor refused it too). Canonical only when set,
+    #: so a result without it reads as it always did.
+    unreadable: str | None = None
 
     def canonical(self) -> dict[str, Any]:
         """Everything that defines behaviour; each checkpoint's full state is kept
         for the divergence report but only its digest is canonical."""
+        refused = {} if self.unreadable is None else {"unreadable": self.unreadable}
         return canonical.plain(
             {
+                **refused,
                 "scenario": self.scenario,
                 "responses": self.responses,
                 "final_state": canonical.elide_large(self.final_state),
@@ -75,9 +82,32 @@ class ExecutorResult(ReplayResult):
 
 class ExecutorKind(ScenarioKind):
     name: ClassVar[str] = "executor"
+    fields: ClassVar[frozenset[str]] = frozenset({"checkpoint_items"})
     checks: ClassVar[frozenset[str]] = frozenset(
         {"snapshot", "repeat", "process", "order", "resume", "cost", "secrets"}
     )
+
+    def validate(self, scenario: Scenario) -> None:
+        """Seeded items must carry the table's key (``S`` values) and be distinct:
+        moto would refuse the first, and silently keep one of two duplicates."""
+        from opx.checkpointing import TABLE_SCHEMA
+
+        seen: set[tuple[str, str]] = set()
+        for n, item in enumerate(scenario.checkpoint_items):
+            key = []
+            for name in (TABLE_SCHEMA.partition_key, TABLE_SCHEMA.sort_key):
+                if "S" not in item.get(name, {}):
+                    raise KindFieldError(
+                        f"checkpoint_items[{n}].{name}",
+                        f"checkpoint_items[{n}]: the key attribute {name!r} must be an S value",
+                    )
+                key.append(item[name]["S"])
+            if (key[0], key[1]) in seen:
+                raise KindFieldError(
+                    f"checkpoint_items[{n}]",
+                    f"checkpoint_items[{n}]: a second item with the key {tuple(key)!r}",
+                )
+            seen.add((key[0], key[1]))
 
     def prepare(self, scenario: Scenario) -> None:
         import opx.lambda_handler  # noqa: F401 -- see harness.replayer.clock
@@ -92,6 +122,10 @@ class ExecutorKind(ScenarioKind):
         # and PITR as metadata only, and the executor reads neither.
         client = env.session.client("dynamodb")
         client.create_table(**TABLE_SCHEMA.create_table_request(CHECKPOINT_TABLE))
+        # Seeded through the transport like any write, so moto stores them and the
+        # written-items copy (the result's ``table``) starts from them too.
+        for item in env.scenario.checkpoint_items:
+            client.put_item(TableName=CHECKPOINT_TABLE, Item=boto3_item(item))
         cold_start()
 
     def teardown(self, env: ReplayEnvironment) -> None:
@@ -120,11 +154,19 @@ class ExecutorKind(ScenarioKind):
         return [response_of(handler, event, LambdaContext()) for event in scenario.events]
 
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:
+        from opx.checkpointing import CheckpointCorruptError
+
         aliases = canonical.Aliases("checkpoint")
         times: dict[str, str] = {}
         written = env.written
         written.check_readable()
-        final_state, trail = read_checkpoints(responses, replay_saver(written), aliases, times)
+        unreadable = None
+        try:
+            final_state, trail = read_checkpoints(responses, replay_saver(written), aliases, times)
+        except CheckpointCorruptError as exc:
+            # Only a seeded (tampered) table gets here: the executor refused it too. The
+            # result says what the read-back refused, with no trail, instead of failing.
+            final_state, trail, unreadable = None, [], str(exc)
         text = env.output.getvalue()
         return ExecutorResult(
             scenario=env.scenario.name,
@@ -136,6 +178,7 @@ class ExecutorKind(ScenarioKind):
             metrics=[json.loads(ln) for ln in text.splitlines() if ln.startswith('{"_aws"')],
             bedrock_calls=bedrock_calls(env.scenario, env.transport.calls),
             table=table_items(written, env.scenario.clock.start, env.clock.now(), aliases, times),
+            unreadable=unreadable,
         )
 
     def summarize(self, result: dict[str, Any]) -> list[tuple[str, str]]:

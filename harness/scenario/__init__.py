@@ -18,6 +18,7 @@ from harness.scenario.model import (
     SCHEMA_VERSION,
     SETUP_SERVICE_IDS,
     Answer,
+    AttributeValue,
     ChunkEvent,
     Clock,
     ErrorAnswer,
@@ -31,7 +32,10 @@ from harness.scenario.model import (
     SetupCall,
     StreamError,
     StreamEvent,
+    TableItem,
     TraceEvent,
+    boto3_item,
+    wire_item,
 )
 
 __all__ = [
@@ -40,6 +44,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SETUP_SERVICE_IDS",
     "Answer",
+    "AttributeValue",
     "ChunkEvent",
     "Clock",
     "ErrorAnswer",
@@ -54,10 +59,13 @@ __all__ = [
     "SetupCall",
     "StreamError",
     "StreamEvent",
+    "TableItem",
     "TraceEvent",
+    "boto3_item",
     "discover",
     "error_line",
     "json_path",
     "json_schema",
     "load_scenario",
+    "wire_item",
 ]

@@ -9,10 +9,14 @@ so a reviewer reads a diff of a scenario like any other JSON.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -176,9 +180,55 @@ class SetupCall(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")
+
+
+def _one_typed_value(value: dict[str, str]) -> dict[str, str]:
+    """One DynamoDB attribute value in wire JSON: exactly one of ``S`` (text), ``N``
+    (a number, as text) or ``B`` (binary, as base64 text) -- the only types the
+    executor's checkpoint items hold. Checked here so a hand edit that breaks the
+    encoding (not the content) is named at its JSON path instead of failing in moto."""
+    if len(value) != 1:
+        raise ValueError(f"exactly one of S, N, B; got {sorted(value) or 'none'}")
+    ((kind, text),) = value.items()
+    if kind == "N" and not _NUMBER.match(text):
+        raise ValueError(f"N must be a number written as text; got {text!r}")
+    if kind == "B":
+        try:
+            base64.b64decode(text, validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"B must be base64 text ({exc})") from None
+    return value
+
+
+#: One attribute value of a stored item, in DynamoDB's wire JSON (``{"S": "..."}``).
+AttributeValue = Annotated[dict[Literal["S", "N", "B"], str], AfterValidator(_one_typed_value)]
+#: One DynamoDB item: attribute name to typed value.
+TableItem = dict[Annotated[str, Field(min_length=1)], AttributeValue]
+
+
+def boto3_item(item: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """A wire-JSON item (``B`` as base64 text) as a boto3 client takes it (bytes)."""
+    return {
+        name: {kind: base64.b64decode(text) if kind == "B" else text for kind, text in v.items()}
+        for name, v in item.items()
+    }
+
+
+def wire_item(item: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Inverse of :func:`boto3_item`: a scenario file's form of a stored item."""
+    return {
+        name: {
+            kind: base64.b64encode(bytes(raw)).decode() if kind == "B" else str(raw)
+            for kind, raw in v.items()
+        }
+        for name, v in sorted(item.items())
+    }
+
+
 #: Optional scenario fields that belong to some kinds only (``ScenarioKind.fields``
 #: says which kind reads which); a kind's files are written without the others.
-KIND_FIELDS = frozenset({"kind", "action_group", "setup"})
+KIND_FIELDS = frozenset({"kind", "action_group", "setup", "checkpoint_items"})
 
 
 class Scenario(_Strict):
@@ -205,6 +255,11 @@ class Scenario(_Strict):
     action_group: str | None = None
     #: ``action-group``: calls seeding moto before the first event.
     setup: list[SetupCall] = Field(default_factory=list)
+    #: ``executor``: the checkpoint table's items before the first event is delivered
+    #: (a run that already happened, perhaps edited since): the executor must treat
+    #: anything it reads back as possibly tampered with. Written to the file only when
+    #: there are any.
+    checkpoint_items: list[TableItem] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> Scenario:
@@ -229,6 +284,8 @@ class Scenario(_Strict):
         exclude = set(KIND_FIELDS - kind_named(self.kind).fields)
         if self.delivery == "sequential":
             exclude.add("delivery")
+        if not self.checkpoint_items:
+            exclude.add("checkpoint_items")
         data = self.model_dump(mode="json", exclude_defaults=False, exclude=exclude)
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -239,6 +296,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SETUP_SERVICE_IDS",
     "Answer",
+    "AttributeValue",
     "ChunkEvent",
     "Clock",
     "ErrorAnswer",
@@ -252,5 +310,8 @@ __all__ = [
     "SetupCall",
     "StreamError",
     "StreamEvent",
+    "TableItem",
     "TraceEvent",
+    "boto3_item",
+    "wire_item",
 ]

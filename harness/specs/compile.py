@@ -149,6 +149,8 @@ def compile_spec(spec: Spec, path: str | Path = "<spec>") -> Scenario:
         raise SpecError(f"{path}: scenario {json_path(first['loc'])}: {first['msg']}") from None
     except AuthoringFailed as exc:
         raise AuthoringFailed(f"{path}: {exc}") from None
+    except authoring.TamperError as exc:  # an edit that does not fit the earlier run's table
+        raise SpecError(f"{path}: $.table.{exc}") from None
     if isinstance(spec, ExecutorSpec) and spec.expect is not None:
         _check_expectations(spec.expect, scenario, path)
     return scenario
@@ -202,6 +204,12 @@ def _executor_recipe(spec: ExecutorSpec) -> authoring.ExecutorSpec:
         tags=spec.tags,
         env=env,
         delivery=spec.delivery,
+        table=None
+        if spec.table is None
+        else authoring.TableSeed(
+            start=datetime.fromisoformat(spec.table.start).astimezone(UTC),
+            tamper=tuple(spec.table.tamper),
+        ),
     )
 
 

@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from harness.authoring.tampering import Tamper
 from harness.scenario import ErrorAnswer, Fault, HttpAnswer, SetupCall
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "InvocationSpec",
     "Recommendation",
     "Spec",
+    "TableSpec",
 ]
 
 #: The account and region every authored event and ARN is in (the docs' examples).
@@ -179,6 +181,16 @@ class ExpectSpec(_Spec):
         return self
 
 
+class TableSpec(_Spec):
+    """Start from the checkpoint table an earlier run left: the spec's own events and
+    agents, run once from ``start`` (before the scenario's), then edited by ``tamper``
+    (operations of :mod:`harness.authoring.tampering`, in order). The items are
+    produced by the real executor, never written by hand."""
+
+    start: Timestamp
+    tamper: list[Tamper] = Field(default_factory=list)
+
+
 class _Common(_Spec):
     name: Name
     description: str
@@ -226,6 +238,8 @@ class ExecutorSpec(_Common):
     agents: dict[str, AgentSpec] = Field(default_factory=dict)
     #: What the scenario is for, checked against a replay when it is authored.
     expect: ExpectSpec | None = None
+    #: Start from a table an earlier run left, perhaps tampered with (see TableSpec).
+    table: TableSpec | None = None
 
     @field_validator("agents", "agent_ids")
     @classmethod

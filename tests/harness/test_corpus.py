@@ -677,6 +677,93 @@ def _edge_outputs(result: ReplayResult) -> None:
     ]
 
 
+def _refused(result: ReplayResult, reason: str, *, item: str = "") -> None:
+    """A seeded, tampered checkpoint table: 500 CHECKPOINT_CORRUPT naming the item
+    (its sort key) and why, no Bedrock call, and the read-back refuses it too."""
+    (response,) = result.responses
+    assert response["statusCode"] == 500
+    body = response["body"]
+    assert body["error"] == "CHECKPOINT_CORRUPT"
+    assert reason in body["message"]
+    assert ", item '#" in body["message"] and item in body["message"]
+    assert result.bedrock_calls == []
+    assert [m["Outcome"] for m in result.metrics] == ["error"]
+    assert result.checkpoints == []
+    assert result.unreadable is not None and reason in result.unreadable
+
+
+@check("checkpoint-head-edited")
+def _head_edited(result: ReplayResult) -> None:
+    _refused(result, "ValueError: payload digest mismatch")
+
+
+@check("checkpoint-payload-truncated")
+def _payload_truncated(result: ReplayResult) -> None:
+    # Cut to exactly its 32-byte digest: the pin still holds, the digest does not.
+    _refused(result, "ValueError: payload digest mismatch")
+
+
+@check("checkpoint-frame-truncated")
+def _frame_truncated(result: ReplayResult) -> None:
+    _refused(result, "ValueError: payload frame is truncated")
+
+
+@check("checkpoint-head-moved")
+def _head_moved(result: ReplayResult) -> None:
+    _refused(result, "ValueError: checkpoint payload does not belong to this item")
+
+
+@check("checkpoint-chunk-truncated")
+def _chunk_truncated(result: ReplayResult) -> None:
+    _refused(result, "chunks do not belong to this owner (digest differs from its pin)")
+
+
+@check("checkpoint-write-retagged")
+def _write_retagged(result: ReplayResult) -> None:
+    _refused(result, "ValueError: write payload has the wrong shape", item="#w#")
+
+
+@check("checkpoint-key-escaped")
+def _key_escaped(result: ReplayResult) -> None:
+    """A sort key spelling its checkpoint id with a %XX escape names that checkpoint:
+    the stored answer, no Bedrock call."""
+    body = _body(result)
+    assert result.responses[0]["statusCode"] == 200
+    assert body["status"] == "SUCCEEDED"
+    assert result.bedrock_calls == []
+    # The read-back lists the escaped head as that checkpoint too (the only one left).
+    assert len(result.checkpoints) == 1
+    assert all("unreadable" not in entry for entry in result.checkpoints)
+
+
+@check("checkpoint-interrupted-resume")
+def _interrupted_resume(result: ReplayResult) -> None:
+    """Seeded from a run that stored three checkpoints (the five parallel answers) but
+    not response-strategy's answer: the resume pays only response-strategy."""
+    body = _body(result)
+    assert body["status"] == "SUCCEEDED"
+    assert body["agents"] == dict.fromkeys(ALL_AGENTS, "SUCCESS")
+    paid = sorted(c["agent"] for c in result.bedrock_calls)
+    assert paid == ["response-strategy"]
+    # The stored answers still count in the cost, though not paid again.
+    assert set(body["cost"]["per_agent"]) == set(ALL_AGENTS)
+
+
+@check("checkpoint-expired-write")
+def _expired_write(result: ReplayResult) -> None:
+    """A stored answer past its TTL (not yet deleted by DynamoDB) is absent: asked again,
+    stored in the task's next write slot, since the expired key stays occupied."""
+    assert _body(result)["status"] == "SUCCEEDED"
+    paid = sorted(c["agent"] for c in result.bedrock_calls)
+    assert paid == ["response-strategy"]
+    slots = [
+        item["checkpoint_id"]["S"].rsplit("#", 1)[-1]
+        for item in result.table
+        if "response-strategy]" in item["checkpoint_id"]["S"]
+    ]
+    assert slots == ["r", "r1"]
+
+
 # Last: ``CHECKS`` is filled by the ``@check`` functions above.
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_scenario_does_what_it_describes(name: str) -> None:
