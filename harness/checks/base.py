@@ -64,13 +64,14 @@ class Check(ABC):
 def not_applicable(check: str, scenario: Scenario) -> Outcome | None:
     """The explicit "nothing to prove here" outcome of ``check`` for ``scenario``, or
     ``None`` when the check applies (an action group has no parallel agents, no
-    Bedrock bill and no checkpoints, so those checks must say so, not pass blindly)."""
-    if kind_named(scenario.kind).applies(check):
+    Bedrock bill and no checkpoints; a seeded-table scenario's answer includes work done
+    before the replay: those checks must say so, not pass or fail blindly)."""
+    reason = kind_named(scenario.kind).inapplicable(check, scenario)
+    if reason is None:
         return None
     return Outcome(
         Status.SKIPPED,
-        f"{check} does not apply to {scenario.kind} scenario {scenario.name}: it checks the "
-        "executor (parallel agents, Bedrock cost, checkpoints).",
+        f"{check} does not apply to {scenario.kind} scenario {scenario.name}: {reason}.",
     )
 
 

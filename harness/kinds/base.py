@@ -81,8 +81,13 @@ class ScenarioKind(ABC):
     def author(self, spec: Any) -> Scenario:
         """Record a scenario from an author's spec by running the code under replay."""
 
-    def applies(self, check: str) -> bool:
-        return check in self.checks
+    def inapplicable(self, check: str, scenario: Scenario) -> str | None:
+        """Why ``check`` has nothing to prove for ``scenario``, or ``None`` when it
+        applies. By kind (:attr:`checks`); a kind may also decide by a scenario's
+        fields."""
+        if check in self.checks:
+            return None
+        return "it checks the executor (parallel agents, Bedrock cost, checkpoints)"
 
 
 __all__ = ["KindFieldError", "ScenarioKind"]

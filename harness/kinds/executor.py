@@ -86,6 +86,20 @@ class ExecutorKind(ScenarioKind):
     checks: ClassVar[frozenset[str]] = frozenset(
         {"snapshot", "repeat", "process", "order", "resume", "cost", "secrets"}
     )
+    #: Checks that take the replay for the whole run: every Bedrock call the answer
+    #: bills (cost), every checkpoint of the trail (resume) happened inside it.
+    WHOLE_RUN_CHECKS: ClassVar[frozenset[str]] = frozenset({"cost", "resume"})
+
+    def inapplicable(self, check: str, scenario: Scenario) -> str | None:
+        """Besides the kind's checks: a scenario that starts from a seeded checkpoint
+        table answers with work done before the replay (its bill, its checkpoints),
+        which ``cost`` and ``resume`` would count as missing or wrong."""
+        if check in self.WHOLE_RUN_CHECKS and scenario.checkpoint_items:
+            return (
+                "it starts from a seeded checkpoint table, so its answer includes Bedrock "
+                "calls and checkpoints from before the replay"
+            )
+        return super().inapplicable(check, scenario)
 
     def validate(self, scenario: Scenario) -> None:
         """Seeded items must carry the table's key (``S`` values) and be distinct:

@@ -91,9 +91,5 @@ def test_completion_order(name: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_cost_exact(name: str) -> None:
-    if _scenario(name).checkpoint_items:
-        # The answer bills what the earlier run (the seeded table) paid too, before the
-        # replay; the cost check recomputes only what the transport answered.
-        pytest.skip(f"{name} starts from a seeded checkpoint table")
     snapshot = json.loads((ROOT / "snapshots" / f"{name}.json").read_text(encoding="utf-8"))
     _passed(check_cost(_scenario(name), snapshot=snapshot, results=_runs(name)))

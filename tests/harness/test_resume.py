@@ -32,12 +32,6 @@ def test_resume_matrix(path: Path) -> None:
     scenario = load_scenario(path)
     if (skipped := not_applicable("resume", scenario)) is not None:
         pytest.skip(skipped.summary)
-    if scenario.checkpoint_items:
-        # The matrix plans its crashes from the trail, as if the replay wrote every
-        # checkpoint in it, and reruns on the in-memory saver from scratch; a seeded
-        # table's checkpoints were written before the replay (not_applicable cannot see
-        # the scenario's fields, only its kind).
-        pytest.skip(f"{scenario.name} starts from a seeded checkpoint table")
     dynamodb = resume_matrix(scenario, "dynamodb", kinds=CRASH_KINDS)
     memory = resume_matrix(scenario, "memory", kinds=CRASH_KINDS)
     if dynamodb.skipped and memory.skipped:

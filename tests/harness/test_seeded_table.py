@@ -267,3 +267,18 @@ def test_a_corrupt_read_back_is_reported_in_the_trail_not_raised() -> None:
     assert "payload digest mismatch" in result["unreadable"]
     assert result["responses"][0]["body"]["error"] == "CHECKPOINT_CORRUPT"
     assert result["bedrock_calls"] == []
+
+
+def test_checks_that_take_the_replay_for_the_whole_run_skip_a_seeded_table() -> None:
+    """cost and resume would count the seeded run's bill and checkpoints as missing or
+    wrong: the gate says they do not apply (exit 0), naming why -- while an unseeded
+    executor scenario is still judged by both."""
+    from harness.checks import not_applicable
+
+    seeded = load_scenario(ROOT / "scenarios" / "checkpoint-interrupted-resume.json")
+    plain = load_scenario(ROOT / "scenarios" / "rds-failover.json")
+    for check in ("cost", "resume"):
+        outcome = not_applicable(check, seeded)
+        assert outcome is not None and "seeded checkpoint table" in outcome.summary
+        assert not_applicable(check, plain) is None
+    assert not_applicable("snapshot", seeded) is None
