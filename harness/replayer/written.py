@@ -29,9 +29,7 @@ from harness.wire import Layer, request_body, split_event_name
 
 Item = dict[str, Any]
 #: Operations that change items; a successful one is applied to the copy.
-WRITES = frozenset(
-    {"PutItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems", "UpdateItem"}
-)
+WRITES = frozenset({"PutItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems", "UpdateItem"})
 
 
 class UnreadableWriteError(RuntimeError):
@@ -154,7 +152,9 @@ class WrittenItems(Layer):
                 if "Put" in entry:
                     self._writable(entry["Put"]["TableName"]).put(_item(entry["Put"]["Item"]))
                 elif "Delete" in entry:
-                    self._writable(entry["Delete"]["TableName"]).delete(_item(entry["Delete"]["Key"]))
+                    self._writable(entry["Delete"]["TableName"]).delete(
+                        _item(entry["Delete"]["Key"])
+                    )
                 elif "Update" in entry:
                     self.unreadable.append(f"TransactWriteItems Update on {entry['Update']!r}")
         else:  # UpdateItem: its expressions are not applied here
