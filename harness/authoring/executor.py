@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import random
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -35,6 +34,7 @@ from harness.scenario import (
     Interaction,
     Scenario,
     TraceEvent,
+    boto3_item,
     wire_item,
 )
 from harness.wire import INVOKE_AGENT, ScriptedAnswers, WireRequest, canonical, usage_traces
@@ -173,22 +173,26 @@ def author_executor(spec: ExecutorSpec) -> Scenario:
         delivery=spec.delivery,
         checkpoint_items=items,
     )
-    return _record(draft, spec.agents)
+    return _record(draft, {agent: script.interaction for agent, script in spec.agents.items()})
+
+
+#: How an agent answers a request: ``(service, operation, request) -> Interaction``.
+Answer = Callable[[str, str, dict[str, Any]], Interaction]
 
 
 def _record(
-    draft: Scenario, agents: Mapping[str, AgentScript], table: list[Any] | None = None
+    draft: Scenario, agents: Mapping[str, Answer], table: list[Any] | None = None
 ) -> Scenario:
     """``draft`` with the interactions its replay asked for, answered by ``agents``;
     ``table`` receives the checkpoint items the run left (boto3 form)."""
     scripted: set[str] = set()
 
     def script(request: WireRequest) -> Interaction | None:
-        agent_script = agents.get(request.agent or "")
-        if agent_script is None or request.key in scripted:
+        answer = agents.get(request.agent or "")
+        if answer is None or request.key in scripted:
             return None  # unscripted, or its answers are used up: paid twice
         scripted.add(request.key)
-        return agent_script.interaction(request.service, request.operation, request.params)
+        return answer(request.service, request.operation, request.params)
 
     replayer = Replayer(source=lambda s: ScriptedAnswers(s, script, [INVOKE_AGENT]))
     with replayer.environment(draft) as env:
@@ -218,20 +222,31 @@ def seed_table(spec: ExecutorSpec, seed: TableSeed) -> list[dict[str, dict[str, 
 
     Produced by the real executor, never written by hand, and byte for byte the same
     on every authoring (``author --check`` compares them): the run happens in a child
-    process with a fixed hash seed (:data:`SEED_HASHSEED`), see :func:`seed_items`.
+    process with a fixed hash seed (:data:`SEED_HASHSEED`), see :func:`run_seed`.
     """
     if seed.start >= spec.clock_start:
         raise TamperError(
             "start: the earlier run must start before the scenario "
             f"({seed.start.isoformat()} is not before {spec.clock_start.isoformat()})"
         )
+    run = seed_run(spec, seed)
     if os.environ.get("PYTHONHASHSEED") == SEED_HASHSEED:
-        return seed_items(spec, seed)
+        stored = [wire_item(item) for item in run_seed(run)]
+    else:
+        stored = _run_seed_in_child(spec.name, run)
+    items = tamper([boto3_item(item) for item in stored], list(seed.tamper))
+    wired = [wire_item(item) for item in items]
+    return sorted(wired, key=lambda i: (i["session_id"]["S"], i["checkpoint_id"]["S"]))
+
+
+def _run_seed_in_child(name: str, run: dict[str, Any]) -> list[dict[str, dict[str, str]]]:
+    """:func:`run_seed` in a fresh interpreter with the fixed hash seed; what passes
+    between the two is JSON (the scenario file's own form), never pickled objects."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "items.json"
         done = subprocess.run(  # noqa: S603 -- argv built here: this interpreter, our code
             [sys.executable, "-m", "harness.authoring.seeding", str(out)],
-            input=pickle.dumps((spec, seed)),
+            input=json.dumps(run).encode(),
             env={**os.environ, "PYTHONHASHSEED": SEED_HASHSEED},
             capture_output=True,
             check=False,
@@ -239,20 +254,18 @@ def seed_table(spec: ExecutorSpec, seed: TableSeed) -> list[dict[str, dict[str, 
         if done.returncode != 0:
             error = done.stderr.decode(errors="replace").strip().splitlines()
             last = error[-1] if error else f"exit {done.returncode}"
-            if last.startswith("harness.authoring.tampering.TamperError: "):
-                raise TamperError(last.split(": ", 1)[1])
-            raise RuntimeError(f"the earlier run of {spec.name} failed: {last}")
+            raise RuntimeError(f"the earlier run of {name} failed: {last}")
         items: list[dict[str, dict[str, str]]] = json.loads(out.read_text())
         return items
 
 
-def seed_items(spec: ExecutorSpec, seed: TableSeed) -> list[dict[str, dict[str, str]]]:
-    """:func:`seed_table`'s run, in this process (whose hash seed must be fixed).
+def seed_run(spec: ExecutorSpec, seed: TableSeed) -> dict[str, Any]:
+    """The earlier run as plain JSON data: the draft scenario (started at
+    ``seed.start``) and each agent's answer with the request left out.
 
-    What else would vary is fixed here: the agents answer without latency (parallel
-    branches store their writes from background threads, and each item's ``ttl`` reads
-    the clock when it lands, so latencies would make it depend on thread timing), and
-    :func:`_fixed_uuid6` fixes the checkpoint ids' random bits.
+    The agents answer without latency: parallel branches store their writes from
+    background threads, and each item's ``ttl`` reads the clock when it lands, so
+    latencies would make the items depend on thread timing.
     """
     draft = Scenario(
         name=spec.name,
@@ -262,20 +275,38 @@ def seed_items(spec: ExecutorSpec, seed: TableSeed) -> list[dict[str, dict[str, 
         env=dict(spec.env),
         events=spec.events,
     )
-    instant = {
+    answers = {
         agent: replace(
             script,
             latency_ms=0,
             faults=tuple(f.model_copy(update={"latency_ms": 0}) for f in script.faults),
-        )
+        ).interaction(*INVOKE_AGENT, {})
         for agent, script in spec.agents.items()
     }
+    return {
+        "draft": draft.model_dump(mode="json"),
+        "answers": {agent: answer.model_dump(mode="json") for agent, answer in answers.items()},
+    }
+
+
+def run_seed(run: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The checkpoint items (boto3 form) that :func:`seed_run`'s run leaves, in this
+    process (whose hash seed must be :data:`SEED_HASHSEED`); :func:`_fixed_uuid6`
+    fixes the checkpoint ids' random bits."""
+    draft = Scenario.model_validate(run["draft"])
+    templates = {agent: Interaction.model_validate(v) for agent, v in run["answers"].items()}
+
+    def answering(template: Interaction) -> Answer:
+        def answer(service: str, operation: str, request: dict[str, Any]) -> Interaction:
+            update = {"service": service, "operation": operation, "request": request}
+            return template.model_copy(update=update)
+
+        return answer
+
     items: list[Any] = []
     with _fixed_uuid6():
-        _record(draft, instant, items)
-    items = tamper(items, list(seed.tamper))
-    wired = [wire_item(item) for item in items]
-    return sorted(wired, key=lambda i: (i["session_id"]["S"], i["checkpoint_id"]["S"]))
+        _record(draft, {agent: answering(t) for agent, t in templates.items()}, items)
+    return items
 
 
 @contextmanager
@@ -302,7 +333,8 @@ __all__ = [
     "TableSeed",
     "agent_output",
     "author_executor",
-    "seed_items",
+    "run_seed",
+    "seed_run",
     "seed_table",
     "unanimous",
 ]
