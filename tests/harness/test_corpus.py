@@ -694,35 +694,22 @@ def _refused(result: ReplayResult, reason: str, *, item: str = "") -> None:
     assert result.unreadable is not None and reason in result.unreadable
 
 
-@check("checkpoint-head-edited")
-def _head_edited(result: ReplayResult) -> None:
-    _refused(result, "ValueError: payload digest mismatch")
-
-
-@check("checkpoint-payload-truncated")
-def _payload_truncated(result: ReplayResult) -> None:
-    # Cut to exactly its 32-byte digest: the pin still holds, the digest does not.
-    _refused(result, "ValueError: payload digest mismatch")
-
-
-@check("checkpoint-frame-truncated")
-def _frame_truncated(result: ReplayResult) -> None:
-    _refused(result, "ValueError: payload frame is truncated")
-
-
-@check("checkpoint-head-moved")
-def _head_moved(result: ReplayResult) -> None:
-    _refused(result, "ValueError: checkpoint payload does not belong to this item")
-
-
-@check("checkpoint-chunk-truncated")
-def _chunk_truncated(result: ReplayResult) -> None:
-    _refused(result, "chunks do not belong to this owner (digest differs from its pin)")
-
-
-@check("checkpoint-write-retagged")
-def _write_retagged(result: ReplayResult) -> None:
-    _refused(result, "ValueError: write payload has the wrong shape", item="#w#")
+#: Seeded-table scenarios refused as CHECKPOINT_CORRUPT: why, and the item's key part.
+#: ``checkpoint-payload-truncated`` is cut to exactly its 32-byte digest: the pin
+#: still holds, the digest does not.
+REFUSALS: dict[str, tuple[str, str]] = {
+    "checkpoint-head-edited": ("ValueError: payload digest mismatch", ""),
+    "checkpoint-payload-truncated": ("ValueError: payload digest mismatch", ""),
+    "checkpoint-frame-truncated": ("ValueError: payload frame is truncated", ""),
+    "checkpoint-head-moved": ("ValueError: checkpoint payload does not belong to this item", ""),
+    "checkpoint-chunk-truncated": (
+        "chunks do not belong to this owner (digest differs from its pin)",
+        "",
+    ),
+    "checkpoint-write-retagged": ("ValueError: write payload has the wrong shape", "#w#"),
+}
+for _name, (_reason, _item) in REFUSALS.items():
+    check(_name)(functools.partial(_refused, reason=_reason, item=_item))
 
 
 @check("checkpoint-key-escaped")
