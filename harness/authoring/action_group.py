@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from harness.authoring.draft import draft
 from harness.replayer import Replayer
 from harness.scenario import (
-    Clock,
     ErrorAnswer,
     Fault,
     HttpAnswer,
@@ -76,13 +76,9 @@ def author_action_group(spec: ActionGroupSpec) -> Scenario:
     the spec's order); the file lists the answers in that order. A request with no
     open answer, or an answer left open, is an :class:`AuthoringError`.
     """
-    draft = Scenario(
-        name=spec.name,
-        description=spec.description,
-        tags=sorted(spec.tags),
-        clock=Clock(start=spec.clock_start),
-        env=dict(spec.env),
-        events=list(spec.events),
+    scenario = draft(
+        spec,
+        spec.clock_start,
         kind="action-group",
         action_group=spec.group,
         setup=list(spec.setup),
@@ -115,7 +111,7 @@ def author_action_group(spec: ActionGroupSpec) -> Scenario:
 
     operations = [(a.service, a.operation) for a in spec.answers]
     replayer = Replayer(source=lambda s: ScriptedAnswers(s, script, operations))
-    with replayer.environment(draft) as env:
+    with replayer.environment(scenario) as env:
         env.deliver_events()
     if env.transport.unmatched:
         raise AuthoringError(
@@ -124,7 +120,7 @@ def author_action_group(spec: ActionGroupSpec) -> Scenario:
     unused = [f"{a.service}.{a.operation}" for n, a in enumerate(spec.answers) if n not in bound]
     if unused:
         raise AuthoringError(f"{spec.name}: the handler never asked for {', '.join(unused)}")
-    return draft.model_copy(update={"interactions": [bound[n] for n in sorted(bound)]})
+    return scenario.model_copy(update={"interactions": [bound[n] for n in sorted(bound)]})
 
 
 def invocation_event(

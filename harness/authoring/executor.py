@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any, Literal
 from unittest import mock
 
+from harness.authoring.draft import draft
 from harness.authoring.tampering import TamperError, tamper
 from harness.replayer import CHECKPOINT_TABLE, Replayer
 from harness.scenario import (
     ChunkEvent,
-    Clock,
     ErrorAnswer,
     EventStreamAnswer,
     Fault,
@@ -163,17 +163,8 @@ def author_executor(spec: ExecutorSpec) -> Scenario:
     each agent's first request is answered from its script (faults first, then the
     answer) and written down exactly as the executor sent it."""
     items = seed_table(spec, spec.table) if spec.table is not None else []
-    draft = Scenario(
-        name=spec.name,
-        description=spec.description,
-        tags=sorted(spec.tags),
-        clock=Clock(start=spec.clock_start),
-        env=dict(spec.env),
-        events=spec.events,
-        delivery=spec.delivery,
-        checkpoint_items=items,
-    )
-    return _record(draft, {agent: script.interaction for agent, script in spec.agents.items()})
+    scenario = draft(spec, spec.clock_start, delivery=spec.delivery, checkpoint_items=items)
+    return _record(scenario, {agent: script.interaction for agent, script in spec.agents.items()})
 
 
 #: How an agent answers a request: ``(service, operation, request) -> Interaction``.
@@ -181,9 +172,9 @@ Answer = Callable[[str, str, dict[str, Any]], Interaction]
 
 
 def _record(
-    draft: Scenario, agents: Mapping[str, Answer], table: list[Any] | None = None
+    scenario: Scenario, agents: Mapping[str, Answer], table: list[Any] | None = None
 ) -> Scenario:
-    """``draft`` with the interactions its replay asked for, answered by ``agents``;
+    """``scenario`` with the interactions its replay asked for, answered by ``agents``;
     ``table`` receives the checkpoint items the run left (boto3 form)."""
     scripted: set[str] = set()
 
@@ -195,7 +186,7 @@ def _record(
         return answer(request.service, request.operation, request.params)
 
     replayer = Replayer(source=lambda s: ScriptedAnswers(s, script, [INVOKE_AGENT]))
-    with replayer.environment(draft) as env:
+    with replayer.environment(scenario) as env:
         env.deliver_events()
         if table is not None:
             table += [dict(item) for item in env.written.table(CHECKPOINT_TABLE).items.values()]
@@ -207,7 +198,7 @@ def _record(
     interactions = sorted(
         source.recorded, key=lambda i: (i.service, i.operation, canonical(i.request))
     )
-    return draft.model_copy(update={"interactions": interactions})
+    return scenario.model_copy(update={"interactions": interactions})
 
 
 #: The hash seed the earlier run's process uses: LangGraph keeps a node's edges in a
@@ -267,14 +258,7 @@ def seed_run(spec: ExecutorSpec, seed: TableSeed) -> dict[str, Any]:
     background threads, and each item's ``ttl`` reads the clock when it lands, so
     latencies would make the items depend on thread timing.
     """
-    draft = Scenario(
-        name=spec.name,
-        description=spec.description,
-        tags=sorted(spec.tags),
-        clock=Clock(start=seed.start),
-        env=dict(spec.env),
-        events=spec.events,
-    )
+    scenario = draft(spec, seed.start)
     answers = {
         agent: replace(
             script,
@@ -284,7 +268,7 @@ def seed_run(spec: ExecutorSpec, seed: TableSeed) -> dict[str, Any]:
         for agent, script in spec.agents.items()
     }
     return {
-        "draft": draft.model_dump(mode="json"),
+        "draft": scenario.model_dump(mode="json"),
         "answers": {agent: answer.model_dump(mode="json") for agent, answer in answers.items()},
     }
 
@@ -293,7 +277,7 @@ def run_seed(run: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The checkpoint items (boto3 form) that :func:`seed_run`'s run leaves, in this
     process (whose hash seed must be :data:`SEED_HASHSEED`); :func:`_fixed_uuid6`
     fixes the checkpoint ids' random bits."""
-    draft = Scenario.model_validate(run["draft"])
+    scenario = Scenario.model_validate(run["draft"])
     templates = {agent: Interaction.model_validate(v) for agent, v in run["answers"].items()}
 
     def answering(template: Interaction) -> Answer:
@@ -305,7 +289,7 @@ def run_seed(run: Mapping[str, Any]) -> list[dict[str, Any]]:
 
     items: list[Any] = []
     with _fixed_uuid6():
-        _record(draft, {agent: answering(t) for agent, t in templates.items()}, items)
+        _record(scenario, {agent: answering(t) for agent, t in templates.items()}, items)
     return items
 
 
