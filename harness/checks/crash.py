@@ -127,24 +127,24 @@ class CrashLayer(Layer):
         finally:
             self._activity += 1
 
-    def _wait(self, done: Any) -> bool:
-        """Poll ``done()`` until it holds (True), the process died, or waiting cannot
-        help (False): nothing passed through the transport for :data:`QUIET_S`, or
+    def _wait(self, done: Any) -> str | None:
+        """Poll ``done()`` until it holds (``None``), or say why waiting stopped: the
+        process died, nothing passed through the transport for :data:`QUIET_S`, or
         :data:`DURABLE_TIMEOUT_S` went by. The replay freezes ``time``, so wait on an
         Event: threading's timeouts keep real time and let the branches run."""
         seen, quiet = self._activity, 0
         for _ in range(round(DURABLE_TIMEOUT_S / POLL_S)):
             if done():
-                return True
+                return None
             if self._dead.wait(POLL_S):
-                return False
+                return "the process died"
             if self._activity != seen:
                 seen, quiet = self._activity, 0
             else:
                 quiet += 1
                 if quiet * POLL_S >= QUIET_S:
-                    return False
-        return False
+                    return f"the executor went quiet for {QUIET_S}s without storing it"
+        return f"waited {DURABLE_TIMEOUT_S}s while the executor kept sending"
 
     def _on_write(self, request: Any, operation: str) -> None:
         from opx.checkpointing import keys
@@ -189,11 +189,9 @@ class CrashLayer(Layer):
 
     def _crash(self, where: str) -> None:
         """Wait until what the crash point promises is durable, then die."""
-        if not self._wait(self._durable) and not self._dead.is_set():
-            self.timeout = (
-                f"at {where}: promised state never stored (the executor went quiet "
-                f"without storing it)"
-            )
+        stopped = self._wait(self._durable)
+        if stopped is not None and not self._dead.is_set():
+            self.timeout = f"at {where}: promised state never stored ({stopped})"
         with self._state_lock:
             if self.crashed is None:
                 self.crashed = where
