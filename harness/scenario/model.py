@@ -226,9 +226,19 @@ def wire_item(item: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
     }
 
 
+class RedriveCommand(_Strict):
+    """``redrive``: the operator's ``python -m opx.redrive`` run over the dead-letter
+    queue. ``queue`` is created on moto with the scenario's events as its messages, in
+    order; ``argv`` is the command line after the module (``--queue-url`` and
+    ``--function-name`` included, so a typo is a scenario too)."""
+
+    queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,80}$")] = "opx-executor-dlq-replay"
+    argv: list[str]
+
+
 #: Optional scenario fields that belong to some kinds only (``ScenarioKind.fields``
 #: says which kind reads which); a kind's files are written without the others.
-KIND_FIELDS = frozenset({"kind", "action_group", "setup", "checkpoint_items"})
+KIND_FIELDS = frozenset({"kind", "action_group", "setup", "checkpoint_items", "redrive"})
 
 
 class Scenario(_Strict):
@@ -260,6 +270,9 @@ class Scenario(_Strict):
     #: anything it reads back as possibly tampered with. Written to the file only when
     #: there are any.
     checkpoint_items: list[TableItem] = Field(default_factory=list)
+    #: ``redrive``: the redrive command and its queue; ``events`` are the queue's
+    #: message bodies (a string verbatim, anything else as its JSON).
+    redrive: RedriveCommand | None = None
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> Scenario:
@@ -306,6 +319,7 @@ __all__ = [
     "HttpAnswer",
     "Interaction",
     "Provenance",
+    "RedriveCommand",
     "Scenario",
     "SetupCall",
     "StreamError",
