@@ -212,10 +212,11 @@ class RedriveKind(ScenarioKind):
             }
             for accepted, answer in zip(wire.accepted, answers, strict=True)
         ]
+        clock = env.clock_record()  # before the read-back below moves it
         return RedriveResult(
             scenario=env.scenario.name,
             responses=responses,
-            clock=env.clock_record(),
+            clock=clock,
             logs=executor.logs,
             report=report,
             calls=wire.redrive_calls,
@@ -284,7 +285,9 @@ def _named(wire: RedriveWire, text: str) -> list[str]:
 def _queue_left(env: ReplayEnvironment, wire: RedriveWire) -> list[dict[str, Any]]:
     """Every message still in the queue, read back through SQS: the ones the redrive
     received and kept are made visible again first (their receipt handles are the
-    redrive's own)."""
+    redrive's own). moto shows a message again only once the clock is *past* its
+    visibility deadline, so the frozen clock moves one millisecond after the result's
+    clock was taken."""
     import hashlib
 
     sqs = env.session.client("sqs")
@@ -296,6 +299,7 @@ def _queue_left(env: ReplayEnvironment, wire: RedriveWire) -> list[dict[str, Any
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
         except sqs.exceptions.ClientError:
             continue  # deleted: nothing to make visible
+    env.clock.advance(0.001)
     while True:
         page = sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=900
