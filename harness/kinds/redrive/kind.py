@@ -240,11 +240,16 @@ class RedriveKind(ScenarioKind):
         ]
 
     def behaviour(self, result: dict[str, Any]) -> dict[str, str]:
+        """The executor's own roll-up over the answers of the invocations (status, top
+        action, cost: what the redriven incident concluded), then what the redrive did:
+        its report line, exit code, each invocation's answer, what stayed queued and
+        how many Bedrock calls were paid."""
         report = result.get("redrive", {})
         invocations = result.get("invocations", [])
         answers = [i.get("answer") or {} for i in invocations]
         bodies = [a.get("body") if isinstance(a.get("body"), dict) else {} for a in answers]
         return {
+            **self._executor.behaviour({"responses": answers}),
             "report": (report.get("stdout") or [report.get("raised") or "-"])[0],
             "exit": str(report.get("exit")),
             "invocations": ", ".join(
