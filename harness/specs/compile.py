@@ -9,6 +9,7 @@ answers and record what it sends -- so a prompt change shows up as a stale scena
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -253,11 +254,14 @@ def _redrive_recipe(spec: RedriveSpec) -> Any:
 def _message(message: MessageSpec, event: dict[str, Any], at: datetime, where: str) -> Any:
     from harness.kinds.redrive.authoring import on_failure_record
 
-    if message.kind == "event":
-        return event
-    if message.kind == "on-failure":
-        return on_failure_record(event, error=message.error, message=message.message, at=at)
-    return expand(message.body, f"{where}.body")
+    if message.kind == "body":
+        return expand(message.body, f"{where}.body")
+    value = (
+        event
+        if message.kind == "event"
+        else on_failure_record(event, error=message.error, message=message.message, at=at)
+    )
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False) if message.text else value
 
 
 def _incident_event(incident: IncidentSpec) -> dict[str, Any]:

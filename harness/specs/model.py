@@ -381,11 +381,17 @@ class MessageSpec(_Spec):
     #: ``on-failure``: the code the executor raised with (``opx.errors.RETRIED_CODES``).
     error: str = "EXECUTION_FAILED"
     message: str = "the execution failed; see the executor's logs"
+    #: ``on-failure`` / ``event``: store the body as the JSON text AWS writes -- compact,
+    #: keys in the envelope's own order -- instead of as a JSON value (which a scenario
+    #: file keeps with sorted keys): the bytes the redrive reads, and re-sends, differ.
+    text: bool = False
 
     @model_validator(mode="after")
     def _body_only_verbatim(self) -> MessageSpec:
         if (self.kind == "body") != ("body" in self.model_fields_set):
             raise ValueError("body is given exactly for kind: body")
+        if self.kind == "body" and self.text:
+            raise ValueError("text is for on-failure and event messages; a body is verbatim")
         return self
 
 
