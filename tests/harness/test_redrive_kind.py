@@ -125,3 +125,18 @@ def test_a_redrive_scenario_names_its_command() -> None:
     with pytest.raises(KindFieldError) as raised:
         kind_named("redrive").validate(scenario.model_copy(update={"redrive": None}))
     assert raised.value.field == "redrive"
+
+
+def test_an_executor_that_restarts_instead_of_resuming_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The executor never finds the interrupted execution's checkpoint, so the redriven
+    event runs from the start and asks the five agents that already answered again:
+    requests the scenario has no answer for -- paid twice."""
+    from opx.checkpointing import DynamoDBCheckpointer
+
+    monkeypatch.setattr(DynamoDBCheckpointer, "get_tuple", lambda self, config: None)
+    code, out = _gate("redrive-interrupted-resume", tmp_path, capsys)
+    assert code != 0
+    assert "redrive-interrupted-resume" in out
+    assert "InvokeAgent" in out
