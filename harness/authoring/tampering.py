@@ -17,20 +17,28 @@ head, a task's write item, a chunk, or all of them.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import hashlib
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import ormsgpack
+from langgraph.checkpoint.serde.jsonplus import EXT_CONSTRUCTOR_SINGLE_ARG
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from opx.checkpointing import TABLE_SCHEMA, keys
-from opx.checkpointing.chunking import unseal
+from opx.checkpointing.chunking import seal, unseal
+from opx.checkpointing.codec import default_serde
 from opx.checkpointing.items import repin
+from opx.checkpointing.lease import LEASE_KEY, LEASE_TTL_GRACE_SECONDS
 
 Item = dict[str, dict[str, Any]]
 SK = TABLE_SCHEMA.sort_key
+PK = TABLE_SCHEMA.partition_key
 TTL = TABLE_SCHEMA.ttl_attribute
 #: Length of the SHA-256 digest that opens every sealed payload (see opx.checkpointing).
 DIGEST_LEN = 32
@@ -107,7 +115,10 @@ def _parsed(item: Item) -> keys.ParsedKey | None:
     sort_key = item[SK]["S"]
     if keys.is_meta(sort_key):
         return None  # the in-progress lease: part of no checkpoint
-    return keys.parse(sort_key)
+    try:
+        return keys.parse(sort_key)
+    except ValueError:
+        return None  # re-keyed by an earlier operation (set-attribute): part of none
 
 
 def _task_node(item: Item) -> str | None:
@@ -279,14 +290,190 @@ class ShiftTtl(_Tamper):
         repin(item)
 
 
+def _fields_of(item: Item) -> list[tuple[str, bytes]]:
+    """The (tag, data) fields of an owner's inline payload, its digest checked."""
+    if "pin" not in item or "chunks" in item:
+        raise TamperError("applies to the inline payload of an owner item (head or write)")
+    try:
+        return unseal(_binary(item, "payload"))
+    except ValueError as exc:
+        raise TamperError(f"item {item[SK]['S']!r}: {exc}") from None
+
+
+def _store_fields(item: Item, fields: list[tuple[str, bytes]]) -> None:
+    """Seal edited fields as the saver would (digest, frame) and pin the owner again."""
+    item["payload"] = {"B": seal(fields)}
+    repin(item)
+
+
+def _field_index(fields: list[tuple[str, bytes]], field: int) -> int:
+    if not 0 <= field < len(fields):
+        raise TamperError(f"field {field}: the payload has {len(fields)} field(s)")
+    return field
+
+
+class SetAttribute(_Tamper):
+    """Give one attribute another typed value (``{S: text}``, ``{N: digits}`` or ``{B:
+    base64}``), adding it if absent -- a console edit; the sort key (``checkpoint_id``)
+    too. ``repin``: seal the owner again, as a tool using the saver's helpers would."""
+
+    op: Literal["set-attribute"] = "set-attribute"
+    attribute: Annotated[str, Field(min_length=1)]
+    value: dict[Literal["S", "N", "B"], str] = Field(min_length=1, max_length=1)
+    repin: bool = False
+
+    @field_validator("value")
+    @classmethod
+    def _base64(cls, value: dict[str, str]) -> dict[str, str]:
+        if "B" in value:
+            try:
+                base64.b64decode(value["B"], validate=True)
+            except binascii.Error:
+                raise ValueError("B must be base64 text") from None
+        return value
+
+    def edit(self, item: Item) -> None:
+        ((kind, text),) = self.value.items()
+        item[self.attribute] = {kind: base64.b64decode(text) if kind == "B" else text}
+        if self.repin:
+            if "pin" not in item:
+                raise TamperError("repin applies to a head or write item")
+            repin(item)
+
+
+class Retag(_Tamper):
+    """Change the type tag of one field of an owner's payload frame (``field``: its
+    position; a head holds checkpoint, metadata; a write item task path, then index,
+    channel, value per write), the payload sealed again: e.g. ``pickle``, a tag the
+    loader must refuse before any serializer sees it."""
+
+    op: Literal["retag"] = "retag"
+    field: Annotated[int, Field(ge=0)]
+    tag: Annotated[str, Field(min_length=1)]
+
+    def edit(self, item: Item) -> None:
+        fields = _fields_of(item)
+        n = _field_index(fields, self.field)
+        fields[n] = (self.tag, fields[n][1])
+        _store_fields(item, fields)
+
+
+class SmuggleType(_Tamper):
+    """Replace one msgpack field of an owner's payload by a value that asks the
+    serializer to construct ``module.name(arg)`` (LangGraph's constructor extension),
+    the payload sealed again: what an attacker who can write the table would store."""
+
+    op: Literal["smuggle-type"] = "smuggle-type"
+    field: Annotated[int, Field(ge=0)]
+    module: Annotated[str, Field(min_length=1)]
+    name: Annotated[str, Field(min_length=1)]
+    arg: str = ""
+
+    def edit(self, item: Item) -> None:
+        fields = _fields_of(item)
+        n = _field_index(fields, self.field)
+        if fields[n][0] != "msgpack":
+            raise TamperError(f"field {n} is tagged {fields[n][0]!r}, not 'msgpack'")
+        inner = ormsgpack.packb((self.module, self.name, self.arg))
+        fields[n] = ("msgpack", ormsgpack.packb(ormsgpack.Ext(EXT_CONSTRUCTOR_SINGLE_ARG, inner)))
+        _store_fields(item, fields)
+
+
+class SetValue(_Tamper):
+    """Edit a value stored in one msgpack field of an owner's payload -- decoded with
+    the saver's own serializer, the key ``path`` (map keys, list positions) set to
+    ``value`` (``delete: true`` removes it), encoded and sealed again: a stored agent
+    answer rewritten by hand into something the agent contract would have refused."""
+
+    op: Literal["set-value"] = "set-value"
+    field: Annotated[int, Field(ge=0)]
+    path: Annotated[list[str | int], Field(min_length=1)]
+    value: Any = None
+    delete: bool = False
+
+    def edit(self, item: Item) -> None:
+        fields = _fields_of(item)
+        n = _field_index(fields, self.field)
+        serde = default_serde()
+        if fields[n][0] != "msgpack":
+            raise TamperError(f"field {n} is tagged {fields[n][0]!r}, not 'msgpack'")
+        root = serde.loads_typed(fields[n])
+        parent = root
+        for step in self.path[:-1]:
+            parent = _step(parent, step, self.path)
+        last = self.path[-1]
+        _step(parent, last, self.path)  # the key must exist: a typo is an error
+        if self.delete:
+            del parent[last]
+        else:
+            parent[last] = self.value
+        fields[n] = serde.dumps_typed(root)
+        _store_fields(item, fields)
+
+
+def _step(value: Any, key: str | int, path: list[str | int]) -> Any:
+    try:
+        return value[key]
+    except (KeyError, IndexError, TypeError):
+        raise TamperError(f"path {path}: no {key!r} in the stored value") from None
+
+
+class HoldLease(_Tamper):
+    """Add the in-progress lease a run leaves when its Lambda dies mid-execution, in the
+    selected checkpoint's thread: held by ``owner`` until ``expires`` (the holder's
+    deadline), removed by DynamoDB's TTL a day after that, as the executor writes it."""
+
+    op: Literal["hold-lease"] = "hold-lease"
+    owner: Annotated[str, Field(min_length=1)]
+    expires: AwareDatetime
+
+    def apply(self, items: list[Item]) -> list[Item]:
+        thread = items[self.item.pick(items)[0]][PK]["S"]
+        if any(i[PK]["S"] == thread and i[SK]["S"] == LEASE_KEY for i in items):
+            raise TamperError(f"thread {thread!r} already holds a lease")
+        expires_at = int(datetime.timestamp(self.expires))
+        lease: Item = {
+            PK: {"S": thread},
+            SK: {"S": LEASE_KEY},
+            "owner": {"S": self.owner},
+            "expires_at": {"N": str(expires_at)},
+            TTL: {"N": str(expires_at + LEASE_TTL_GRACE_SECONDS)},
+        }
+        return [*copy.deepcopy(items), lease]
+
+
 #: Every tamper operation, by the ``op`` name a spec uses.
 TAMPERS: dict[str, type[_Tamper]] = {
     model.model_fields["op"].default: model
-    for model in (Drop, DropAttribute, FlipByte, Truncate, EscapeKey, Move, ShiftTtl)
+    for model in (
+        Drop,
+        DropAttribute,
+        FlipByte,
+        Truncate,
+        EscapeKey,
+        Move,
+        ShiftTtl,
+        SetAttribute,
+        Retag,
+        SmuggleType,
+        SetValue,
+        HoldLease,
+    )
 }
 
 Tamper = Annotated[
-    Drop | DropAttribute | FlipByte | Truncate | EscapeKey | Move | ShiftTtl,
+    Drop
+    | DropAttribute
+    | FlipByte
+    | Truncate
+    | EscapeKey
+    | Move
+    | ShiftTtl
+    | SetAttribute
+    | Retag
+    | SmuggleType
+    | SetValue
+    | HoldLease,
     Field(discriminator="op"),
 ]
 
@@ -311,9 +498,14 @@ __all__ = [
     "DropAttribute",
     "EscapeKey",
     "FlipByte",
+    "HoldLease",
     "ItemSelector",
     "Move",
+    "Retag",
+    "SetAttribute",
+    "SetValue",
     "ShiftTtl",
+    "SmuggleType",
     "Tamper",
     "TamperError",
     "Truncate",

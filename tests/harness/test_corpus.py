@@ -36,7 +36,7 @@ from harness.scenario import (
 from harness.specs import load_spec
 from harness.specs.model import ExecutorSpec
 from opx.events import cloudwatch_incident_id
-from opx.state import ALL_AGENTS, STRATEGY_AGENT
+from opx.state import ALL_AGENTS, PARALLEL_AGENTS, STRATEGY_AGENT
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -751,6 +751,122 @@ def _expired_write(result: ReplayResult) -> None:
         if "response-strategy]" in item["checkpoint_id"]["S"]
     ]
     assert slots == ["r", "r1"]
+
+
+# Issue 15 (branch scenarios): settings refused at cold start, alarm shapes, edited tables.
+
+#: Settings a cold start refuses: the message each 500 CONFIGURATION_ERROR names.
+CONFIG_REFUSALS: dict[str, str] = {
+    "config-bad-flag": "USE_DYNAMODB_CHECKPOINTING='enabled' is not a boolean (use true or false)",
+    "config-bad-budget": "OPX_DEFAULT_BUDGET_USD='ten dollars' is not a decimal amount",
+    "config-negative-budget": "OPX_DEFAULT_BUDGET_USD='-0.50' must be a non-negative amount",
+}
+
+
+def _config_refused(result: ReplayResult, message: str) -> None:
+    [response] = result.responses
+    assert response["statusCode"] == 500
+    assert response["body"] == {
+        "error": "CONFIGURATION_ERROR",
+        "message": message,
+        "execution_id": response["body"]["execution_id"],
+    }
+    assert result.bedrock_calls == [] and result.table == []
+
+
+for _name, _message in CONFIG_REFUSALS.items():
+    check(_name)(functools.partial(_config_refused, message=_message))
+
+REFUSALS_ISSUE15 = {
+    "checkpoint-chunk-dropped": ("ValueError: 1 of 2 chunks are missing (0)", ""),
+}
+for _name, (_reason, _item) in REFUSALS_ISSUE15.items():
+    check(_name)(functools.partial(_refused, reason=_reason, item=_item))
+
+
+@check("event-normalization-edges")
+def _normalization_edges(result: ReplayResult) -> None:
+    """Four alarms whose reasonData gives no usable number run with unknown threshold and
+    value; the first, without a service dimension, is named after its alarm. A zero
+    budget skips every agent before any call."""
+    assert [r["statusCode"] for r in result.responses] == [200] * 5
+    contexts = [
+        i.request["inputText"]["context"]["incident"]
+        for i in _scenario("event-normalization-edges").interactions
+        if i.request["inputText"]["agent"] == "signal-intelligence"
+    ]
+    assert sorted(c["service"] for c in contexts) == [
+        "ledger-db-1",
+        "orders-dlq-depth",
+        "payments-api",
+        "render-fn",
+    ]
+    for context in contexts:
+        [signal] = context["signals"]
+        assert signal["threshold"] is None and signal["observed_value"] is None
+    assert len(result.bedrock_calls) == 4 * len(ALL_AGENTS)
+    zero = _body(result, 4)
+    assert zero["agents"] == dict.fromkeys(ALL_AGENTS, "SKIPPED")
+    assert zero["cost"]["budget"]["state"] == "EXCEEDED"
+    assert zero["cost"]["budget"]["utilization"] is None
+
+
+#: What each delivery of ``checkpoint-edited-items`` reads back, in order.
+EDITED_ITEMS: list[str] = [
+    "owner item's pin does not match its attributes",
+    "owner item has neither payload nor chunks",
+    "chunk count '100000000000000000000000...' is outside 1..64",
+    "chunked owner item has no digest",
+    "owner item's pin does not match its attributes",
+    "owner item's pin does not match its attributes",
+    "unknown payload frame version",
+    "payload frame has trailing bytes",
+    "payload names types outside the allowlist: ['os.getenv']",
+    "refused payload type 'pickle'",
+    "write payload has the wrong shape",
+    "truncated escape in sort-key part 'zz%4'",
+    "sort key '#zz#x#y' does not follow the checkpoint layout",
+    "sort key '#zz#cxx' does not follow the checkpoint layout",
+    "sort key '$' does not follow the checkpoint layout",
+]
+
+
+@check("checkpoint-edited-items")
+def _edited_items(result: ReplayResult) -> None:
+    """Every edit is refused with its own reason, except the two the executor reads past:
+    an expired newest head (resumed from the checkpoint before it) and a lapsed lease."""
+    corrupt, tolerated = result.responses[:-2], result.responses[-2:]
+    assert [r["body"]["error"] for r in corrupt] == ["CHECKPOINT_CORRUPT"] * len(EDITED_ITEMS)
+    for response, reason in zip(corrupt, EDITED_ITEMS, strict=True):
+        assert response["statusCode"] == 500 and reason in response["body"]["message"]
+    assert [r["statusCode"] for r in tolerated] == [200, 200]
+    assert result.bedrock_calls == []
+
+
+@check("checkpoint-answers-edited")
+def _answers_edited(result: ReplayResult) -> None:
+    """Stored SUCCESS answers edited past the agent contract become failed voters
+    (consensus's second line), never a crash; a removed answer is simply absent."""
+    failed = [
+        {a["agent"]: a["code"] for a in _body(result, n)["consensus"]["failed_agents"]}
+        for n in range(3)
+    ]
+    invalid = "CONSENSUS_INVALID_OUTPUT"
+    assert failed[0] == {
+        **dict.fromkeys(PARALLEL_AGENTS, invalid),
+        STRATEGY_AGENT: "AGENT_INTERNAL_ERROR",
+    }
+    assert failed[1] == {
+        "historical-pattern": invalid,
+        "knowledge-rag": invalid,
+        "risk-blast-radius": invalid,
+        "signal-intelligence": "UNKNOWN",
+    }
+    assert "change-intelligence" not in _body(result, 1)["agents"]
+    assert failed[2] == {"change-intelligence": invalid, "historical-pattern": invalid}
+    # Only the second execution's response-strategy is asked: the first's context
+    # cannot render (a NaN confidence), the third's answer was stored.
+    assert [c["agent"] for c in result.bedrock_calls] == [STRATEGY_AGENT]
 
 
 # Last: ``CHECKS`` is filled by the ``@check`` functions above.

@@ -175,6 +175,11 @@ def test_every_operation_is_registered_by_its_name() -> None:
         "escape-key",
         "move",
         "shift-ttl",
+        "set-attribute",
+        "retag",
+        "smuggle-type",
+        "set-value",
+        "hold-lease",
     }
     assert all(model.model_fields["op"].default == name for name, model in TAMPERS.items())
 

@@ -1,0 +1,171 @@
+"""The tamper operations added for the issue-15 branch scenarios (``set-attribute``,
+``retag``, ``smuggle-type``, ``set-value``, ``hold-lease``): each edits a copy of the
+items the real executor left, seals what a saver-aware tool would seal, and names what
+does not fit; and the gate needs the scenarios built with them to see the checks they
+reach (self-tests at the end: with a check disabled, the scenario fails the gate)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from harness.authoring.tampering import (
+    HoldLease,
+    ItemSelector,
+    Retag,
+    SetAttribute,
+    SetValue,
+    SmuggleType,
+    TamperError,
+    tamper,
+)
+from harness.scenario import boto3_item, load_scenario
+from opx.checkpointing import chunking, codec, keys
+from opx.checkpointing.items import pin_of
+from opx.checkpointing.lease import LEASE_KEY
+from tests.harness.gate_support import gate, make_project
+
+ROOT = Path(__file__).resolve().parents[2]
+SK = "checkpoint_id"
+
+
+def _items() -> list[dict[str, Any]]:
+    """Three checkpoints of one run (the second with the parallel agents' writes)."""
+    scenario = load_scenario(ROOT / "scenarios" / "checkpoint-expired-write.json")
+    return [boto3_item(item) for item in scenario.checkpoint_items]
+
+
+def _picked(items: list[dict[str, Any]], selector: ItemSelector) -> dict[str, Any]:
+    (n,) = selector.pick(items)
+    return items[n]
+
+
+WRITE = ItemSelector(checkpoint=0, part="write", task="__start__")
+
+
+def _sealed(item: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """The item's fields, after checking its pin and digest as the reader does."""
+    assert bytes(item["pin"]["B"]) == pin_of(item)
+    return chunking.unseal(bytes(item["payload"]["B"]))
+
+
+def test_set_attribute_writes_a_typed_value_and_repins_only_when_asked() -> None:
+    items = _items()
+    edited = SetAttribute(attribute="ttl", value={"S": "soon"}).apply(items)
+    head = _picked(edited, ItemSelector())
+    assert head["ttl"] == {"S": "soon"}
+    assert bytes(head["pin"]["B"]) != pin_of(head)  # an unsealed console edit
+    resealed = SetAttribute(attribute="note", value={"B": "AAE="}, repin=True).apply(items)
+    head = _picked(resealed, ItemSelector())
+    assert head["note"] == {"B": b"\x00\x01"} and bytes(head["pin"]["B"]) == pin_of(head)
+    assert _picked(items, ItemSelector()).get("note") is None  # a copy was edited
+    with pytest.raises(ValidationError, match="base64"):
+        SetAttribute(attribute="payload", value={"B": "not base64!"})
+    with pytest.raises(ValidationError):
+        SetAttribute(attribute="ttl", value={"S": "a", "N": "1"})
+
+
+def test_a_rekeyed_item_is_part_of_no_checkpoint_for_later_operations() -> None:
+    items = tamper(
+        _items(),
+        [
+            SetAttribute(attribute=SK, value={"S": "$"}),  # the newest head: no layout
+            SetAttribute(item=ItemSelector(checkpoint=0), attribute="ttl", value={"N": "1"}),
+        ],
+    )
+    assert sum(1 for i in items if i[SK]["S"] == "$") == 1
+    with pytest.raises(ValueError, match="does not follow the checkpoint layout"):
+        keys.parse("$")
+
+
+def test_retag_changes_one_field_tag_and_seals_the_payload_again() -> None:
+    items = _items()
+    before = _sealed(_picked(items, WRITE))
+    after = _sealed(_picked(Retag(item=WRITE, field=3, tag="pickle").apply(items), WRITE))
+    assert [t for t, _ in after] == [t if n != 3 else "pickle" for n, (t, _) in enumerate(before)]
+    assert [d for _, d in after] == [d for _, d in before]
+    with pytest.raises(TamperError, match=r"field 99: the payload has \d+ field"):
+        Retag(item=WRITE, field=99, tag="x").apply(items)
+
+
+def test_smuggle_type_stores_a_constructor_the_loader_refuses() -> None:
+    items = SmuggleType(field=1, module="os", name="getenv", arg="HOME").apply(_items())
+    tag, data = _sealed(_picked(items, ItemSelector()))[1]
+    with pytest.raises(codec.UnsafePayloadError, match=r"\['os\.getenv'\]"):
+        codec.loads(codec.default_serde(), tag, data)
+    with pytest.raises(TamperError, match="tagged 'text', not 'msgpack'"):
+        SmuggleType(item=WRITE, field=0, module="os", name="getenv").apply(_items())
+
+
+def test_set_value_rewrites_a_stored_value_through_the_serializer() -> None:
+    selector = ItemSelector(checkpoint=1, part="write", task="knowledge-rag")
+    path: list[str | int] = ["knowledge-rag", "output", "confidence"]
+    items = SetValue(item=selector, field=3, path=path, value=math.nan).apply(_items())
+    tag, data = _sealed(_picked(items, selector))[3]
+    stored = codec.loads(codec.default_serde(), tag, data)
+    assert math.isnan(stored["knowledge-rag"]["output"]["confidence"])
+    removed = SetValue(item=selector, field=3, path=["knowledge-rag"], delete=True).apply(_items())
+    tag, data = _sealed(_picked(removed, selector))[3]
+    assert codec.loads(codec.default_serde(), tag, data) == {}
+    with pytest.raises(TamperError, match="no 'confidance' in the stored value"):
+        SetValue(item=selector, field=3, path=[*path[:-1], "confidance"], value=1).apply(_items())
+
+
+def test_hold_lease_adds_the_lease_a_dead_invocation_leaves_once_per_thread() -> None:
+    lease = HoldLease(owner="dead-request", expires="2026-12-21T10:00:00Z")
+    items = lease.apply(_items())
+    (added,) = [i for i in items if i[SK]["S"] == LEASE_KEY]
+    assert added["owner"] == {"S": "dead-request"}
+    assert int(added["ttl"]["N"]) - int(added["expires_at"]["N"]) == 86_400
+    assert added["session_id"] == _items()[0]["session_id"]
+    with pytest.raises(TamperError, match="already holds a lease"):
+        lease.apply(items)
+
+
+# --------------------------------------------------------------------------- self-tests
+
+
+def _project(tmp_path: Path, *names: str) -> Any:
+    return make_project(
+        tmp_path,
+        {n: (ROOT / "scenarios" / f"{n}.json").read_text(encoding="utf-8") for n in names},
+        {n: (ROOT / "snapshots" / f"{n}.json").read_text(encoding="utf-8") for n in names},
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "module", "attribute", "replacement"),
+    [
+        # refused tags reach the serializer: the pickle-tagged write is no longer refused
+        ("checkpoint-edited-items", "codec", "REFUSED_TAGS", frozenset()),
+        # consensus trusts a stored SUCCESS: the edited answers vote (or crash it)
+        ("checkpoint-answers-edited", "consensus", "_unit_interval", lambda v, w: v),
+    ],
+)
+def test_the_gate_needs_the_edited_tables_to_see_these_checks(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    module: str,
+    attribute: str,
+    replacement: Any,
+) -> None:
+    import importlib
+
+    target = importlib.import_module(
+        {"codec": "opx.checkpointing.codec", "consensus": "opx.consensus"}[module]
+    )
+    project = _project(tmp_path, name)
+    assert gate(capsys, project.args("--checks", "snapshot")).code == 0
+    monkeypatch.setattr(target, attribute, replacement)
+    report = tmp_path / "r.json"
+    run = gate(capsys, project.args("--checks", "snapshot", "--json", str(report)))
+    assert run.code != 0, run.out
+    verdicts = {s["name"]: s for s in json.loads(report.read_text())["scenarios"]}
+    assert "drift" in json.dumps(verdicts[name])
