@@ -41,20 +41,32 @@ def strategy_context(
     incident: Mapping[str, Any], hypotheses: Mapping[str, AgentResult]
 ) -> dict[str, Any]:
     """Context for response-strategy: the incident plus what each first-wave agent said."""
-    summaries = []
-    for agent in PARALLEL_AGENTS:
-        result = hypotheses.get(agent)
-        if result is None:
-            continue
-        output = result["output"] or {}
-        summaries.append(
-            {
-                "agent": agent,
-                "status": result["status"],
-                "confidence": output.get("confidence"),
-                "hypothesis": output.get("hypothesis"),
-                "recommendations": output.get("findings", {}).get("recommendations", []),
-                "error_code": result["error"]["code"] if result["error"] else None,
-            }
-        )
+    summaries = [
+        _summary(agent, hypotheses[agent]) for agent in PARALLEL_AGENTS if agent in hypotheses
+    ]
     return {**incident_context(incident), "hypotheses": summaries}
+
+
+def _summary(agent: str, result: AgentResult) -> dict[str, Any]:
+    """One agent's result as response-strategy sees it.
+
+    The result may come back from a checkpoint someone edited past the agent contract
+    (an output or findings that is not an object): it is shown as far as it has the
+    expected shape, never a crash -- consensus then counts it as an invalid voter
+    (found by ``checkpoint-answers-edited``: text findings failed the run with an
+    AttributeError, a 500 on every retry).
+    """
+    output = result.get("output")
+    shown = output if isinstance(output, Mapping) else {}
+    findings = shown.get("findings")
+    error = result.get("error")
+    return {
+        "agent": agent,
+        "status": result.get("status"),
+        "confidence": shown.get("confidence"),
+        "hypothesis": shown.get("hypothesis"),
+        "recommendations": (
+            findings.get("recommendations", []) if isinstance(findings, Mapping) else []
+        ),
+        "error_code": error.get("code") if isinstance(error, Mapping) else None,
+    }
