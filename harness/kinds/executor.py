@@ -36,7 +36,14 @@ from harness.scenario import (
     Scenario,
     boto3_item,
 )
-from harness.wire import Call, LayerFactory, TransportLayer, agent_of, stream_usage
+from harness.wire import (
+    Call,
+    DynamoDBAnswers,
+    LayerFactory,
+    TransportLayer,
+    agent_of,
+    stream_usage,
+)
 
 if TYPE_CHECKING:
     from harness.authoring import ExecutorSpec
@@ -54,11 +61,16 @@ class ExecutorResult(ReplayResult):
     #: tampered table gets here: the executor refused it too). Canonical only when set,
     #: so a result without it reads as it always did.
     unreadable: str | None = None
+    #: The calls of the operations a scenario's ``dynamodb`` script answers or logs
+    #: (:mod:`harness.wire.dynamodb`); canonical only for such a scenario.
+    dynamodb_calls: list[dict[str, Any]] | None = None
 
     def canonical(self) -> dict[str, Any]:
         """Everything that defines behaviour; each checkpoint's full state is kept
         for the divergence report but only its digest is canonical."""
         refused = {} if self.unreadable is None else {"unreadable": self.unreadable}
+        if self.dynamodb_calls is not None:
+            refused["dynamodb_calls"] = self.dynamodb_calls
         return canonical.plain(
             {
                 **refused,
@@ -82,7 +94,7 @@ class ExecutorResult(ReplayResult):
 
 class ExecutorKind(ScenarioKind):
     name: ClassVar[str] = "executor"
-    fields: ClassVar[frozenset[str]] = frozenset({"checkpoint_items"})
+    fields: ClassVar[frozenset[str]] = frozenset({"checkpoint_items", "dynamodb"})
     checks: ClassVar[frozenset[str]] = frozenset(
         {"snapshot", "repeat", "process", "order", "resume", "cost", "secrets"}
     )
@@ -140,6 +152,9 @@ class ExecutorKind(ScenarioKind):
         # written-items copy (the result's ``table``) starts from them too.
         for item in env.scenario.checkpoint_items:
             client.put_item(TableName=CHECKPOINT_TABLE, Item=boto3_item(item))
+        scripted = env.transport.find(DynamoDBAnswers)
+        if scripted is not None:
+            scripted.arm()  # the executor's calls count from here, not the seeding's
         cold_start()
 
     def teardown(self, env: ReplayEnvironment) -> None:
@@ -148,7 +163,9 @@ class ExecutorKind(ScenarioKind):
         cold_start()
 
     def layers(self) -> Sequence[LayerFactory]:
-        return (Overlap,)
+        # Scripted DynamoDB answers outermost: the first to see moto's answer, which
+        # an unprocessed batch rewrites before any other layer reads it.
+        return (Overlap, DynamoDBAnswers)
 
     def deliver(self, scenario: Scenario, transport: TransportLayer) -> list[Any]:
         """Each event once, in order -- or overlapping (``delivery: concurrent``, see
@@ -182,6 +199,7 @@ class ExecutorKind(ScenarioKind):
             # result says what the read-back refused, with no trail, instead of failing.
             final_state, trail, unreadable = None, [], str(exc)
         text = env.output.getvalue()
+        scripted = env.transport.find(DynamoDBAnswers)
         return ExecutorResult(
             scenario=env.scenario.name,
             responses=responses,
@@ -193,6 +211,9 @@ class ExecutorKind(ScenarioKind):
             bedrock_calls=bedrock_calls(env.scenario, env.transport.calls),
             table=table_items(written, env.scenario.clock.start, env.clock.now(), aliases, times),
             unreadable=unreadable,
+            dynamodb_calls=None
+            if env.scenario.dynamodb is None or scripted is None
+            else scripted.log,
         )
 
     def summarize(self, result: dict[str, Any]) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from harness.scenario.loading import (
     load_scenario,
 )
 from harness.scenario.model import (
+    DYNAMODB_OPERATIONS,
     KIND_FIELDS,
     NETWORK_ERRORS,
     SCHEMA_VERSION,
@@ -21,6 +22,9 @@ from harness.scenario.model import (
     AttributeValue,
     ChunkEvent,
     Clock,
+    DynamoDBAnswer,
+    DynamoDBOperation,
+    DynamoDBScript,
     ErrorAnswer,
     EventStreamAnswer,
     ExceptionEvent,
@@ -39,6 +43,7 @@ from harness.scenario.model import (
 )
 
 __all__ = [
+    "DYNAMODB_OPERATIONS",
     "KIND_FIELDS",
     "NETWORK_ERRORS",
     "SCHEMA_VERSION",
@@ -47,6 +52,9 @@ __all__ = [
     "AttributeValue",
     "ChunkEvent",
     "Clock",
+    "DynamoDBAnswer",
+    "DynamoDBOperation",
+    "DynamoDBScript",
     "ErrorAnswer",
     "EventStreamAnswer",
     "ExceptionEvent",

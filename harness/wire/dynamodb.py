@@ -1,0 +1,216 @@
+"""Scripted DynamoDB answers: what moto never says to the executor's checkpoint table.
+
+moto answers every DynamoDB request happily: no dropped connection, no batch left
+half done. A scenario's ``dynamodb`` field (:class:`harness.scenario.DynamoDBScript`)
+scripts the other answers, per call of one operation, and :class:`DynamoDBAnswers` --
+a transport layer like the ordering, crash and call-log layers, never a branch in
+the transport -- gives them:
+
+* ``faults``: each attempt of the call fails as a :class:`~harness.scenario.Fault`
+  says -- ``where: network`` raises botocore's own connection error from the
+  ``before-send`` hook, exactly as the Bedrock side does
+  (:func:`harness.wire.answers.fault_renderer`), so botocore's standard retries see
+  it, back off (a fixed jitter in replays, :mod:`harness.replayer.clock`) and try
+  again; an attempt after the last fault goes to moto.
+* ``unprocessed``: a ``BatchWriteItem`` is forwarded to moto *without* the requests
+  the answer leaves unprocessed, and moto's real answer is returned with those
+  requests in ``UnprocessedItems`` -- so moto's table, the replay's written-items copy
+  and the answer botocore parses agree on what was stored.
+
+A *call* is one API call as the executor makes it: botocore sends the same
+``amz-sdk-invocation-id`` on every attempt of one call (``amz-sdk-request`` counts the
+attempts), so the retries of a faulted call stay that call's, whatever other thread
+sends in between. Calls are counted per operation from :meth:`DynamoDBAnswers.arm`
+(after the kind seeded its table), in the order they arrive: an operation sent from
+parallel graph branches has no stable n-th call, so scripts name sequential ones.
+
+Every call of a logged operation is written down (:attr:`DynamoDBAnswers.log`): what
+was asked (a Query's ``Limit``, a batch's size) and what came back, so a snapshot
+shows the scripted answer and the calls it caused.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+from harness.scenario import DynamoDBAnswer
+from harness.wire.answers import fault_renderer
+from harness.wire.eventstream import http_response
+from harness.wire.requests import request_body
+from harness.wire.transport import ANSWERED_URL, Exchange, Layer, TransportLayer, split_event_name
+
+#: The botocore service id (event names) of DynamoDB.
+DYNAMODB_SERVICE = "dynamodb"
+_JSON = "application/x-amz-json-1.0"
+
+
+@dataclass
+class _Unprocessed:
+    """A batch forwarded to moto without ``left``, to be answered with it."""
+
+    entry: dict[str, Any]
+    left: dict[str, list[Any]]
+
+
+def _header(request: Any, name: str) -> str:
+    value = request.headers.get(name, "")
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _attempt(request: Any) -> int:
+    """The 1-based attempt botocore says this request is (``attempt=2; max=4``)."""
+    for part in _header(request, "amz-sdk-request").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "attempt" and value.isdigit():
+            return int(value)
+    return 1
+
+
+def _answer_of(response: AWSResponse, body: dict[str, Any]) -> str:
+    """``moto`` for a success, ``moto:<ErrorCode>`` for moto's own error answers."""
+    if response.status_code == 200:
+        return "moto"
+    return f"moto:{str(body.get('__type', response.status_code)).rsplit('#', 1)[-1]}"
+
+
+def _replace_body(response: AWSResponse, body: dict[str, Any]) -> None:
+    """``response`` (moto's, not yet read by anyone) now carries ``body``, with the
+    length and CRC32 headers DynamoDB sends for it."""
+    data = json.dumps(body, separators=(",", ":")).encode()
+    headers = {**response.headers, "x-amz-crc32": str(zlib.crc32(data))}
+    fresh = http_response(response.status_code, headers, data)
+    response.raw = fresh.raw
+    response.headers = fresh.headers
+
+
+class DynamoDBAnswers(Layer):
+    """Gives a scenario's scripted DynamoDB answers (see the module docstring)."""
+
+    def __init__(self, inner: TransportLayer) -> None:
+        super().__init__(inner)
+        script = inner.scenario.dynamodb
+        self._answers: dict[tuple[str, int], DynamoDBAnswer] = {}
+        self.logged: frozenset[str] = frozenset()
+        if script is not None:
+            self.logged = script.logged
+            for answer in script.answers:
+                for call in range(answer.call, answer.call + answer.calls):
+                    self._answers[(answer.operation, call)] = answer
+        self._armed = False
+        self._lock = threading.Lock()
+        self._calls: dict[str, dict[str, int]] = {}
+        #: Log entries of requests moto is serving, by ``id(request)``.
+        self._serving: dict[int, dict[str, Any]] = {}
+        self._unprocessed: dict[int, _Unprocessed] = {}
+        self._log: list[dict[str, Any]] = []
+
+    def arm(self) -> None:
+        """Start counting calls (the kind's seeding is not the executor's)."""
+        self._armed = True
+
+    @property
+    def log(self) -> list[dict[str, Any]]:
+        """Every call of a logged operation, by operation, call and attempt."""
+        with self._lock:
+            entries = list(self._log)
+        return sorted(entries, key=lambda e: (e["operation"], e["call"], e["attempt"]))
+
+    def _identify(self, request: Any, operation: str) -> tuple[int, int]:
+        calls = self._calls.setdefault(operation, {})
+        invocation = _header(request, "amz-sdk-invocation-id") or f"request-{id(request)}"
+        if invocation not in calls:
+            calls[invocation] = len(calls) + 1
+        return calls[invocation], _attempt(request)
+
+    def send(self, request: Any, event_name: str) -> Exchange:
+        service, operation = split_event_name(event_name)
+        if not self._armed or service != DYNAMODB_SERVICE or operation not in self.logged:
+            return self.inner.send(request, event_name)
+        body = json.loads(request_body(request) or b"{}")
+        with self._lock:
+            call, attempt = self._identify(request, operation)
+            entry: dict[str, Any] = {"operation": operation, "call": call, "attempt": attempt}
+            entry.update(_asked(operation, body))
+            self._log.append(entry)
+            answer = self._answers.get((operation, call))
+            if answer is not None and attempt <= len(answer.faults):
+                fault = answer.faults[attempt - 1]
+                entry["answer"] = f"fault:{fault.where}:{fault.error}"
+            elif answer is not None and answer.unprocessed is not None:
+                return self._leave_unprocessed(request, event_name, body, answer, entry)
+            else:
+                self._serving[id(request)] = entry
+                fault = None
+        if fault is None:
+            return self.inner.send(request, event_name)
+        # Answered here: keep moto off it (it would store what "failed").
+        request.url = ANSWERED_URL
+        return Exchange(fault_renderer(fault, service)({}))
+
+    def _leave_unprocessed(
+        self,
+        request: Any,
+        event_name: str,
+        body: dict[str, Any],
+        answer: DynamoDBAnswer,
+        entry: dict[str, Any],
+    ) -> Exchange:
+        processed: dict[str, list[Any]] = {}
+        left: dict[str, list[Any]] = {}
+        for table, requests in body.get("RequestItems", {}).items():
+            count = len(requests) if answer.unprocessed == "all" else answer.unprocessed
+            assert isinstance(count, int)
+            left[table], processed[table] = requests[:count], requests[count:]
+        entry["unprocessed"] = sum(len(requests) for requests in left.values())
+        entry["answer"] = "unprocessed"
+        processed = {table: requests for table, requests in processed.items() if requests}
+        if not processed:
+            request.url = ANSWERED_URL
+            data = json.dumps({"UnprocessedItems": left}, separators=(",", ":")).encode()
+            headers = {"content-type": _JSON, "x-amz-crc32": str(zlib.crc32(data))}
+            return Exchange(http_response(200, headers, data))
+        # moto stores only the processed part; its answer gets the rest back below.
+        data = json.dumps({**body, "RequestItems": processed}).encode()
+        request.body = data
+        request.headers["Content-Length"] = str(len(data))
+        self._unprocessed[id(request)] = _Unprocessed(entry, left)
+        return self.inner.send(request, event_name)
+
+    def served(self, request: Any, event_name: str, response: AWSResponse) -> None:
+        with self._lock:
+            entry = self._serving.pop(id(request), None)
+            unprocessed = self._unprocessed.pop(id(request), None)
+        if entry is not None:
+            body = json.loads(response.content or b"{}")
+            entry.update({"answer": _answer_of(response, body), **_answered(body)})
+        if unprocessed is not None and response.status_code == 200:
+            body = json.loads(response.content or b"{}")
+            _replace_body(response, {**body, "UnprocessedItems": unprocessed.left})
+        super().served(request, event_name, response)
+
+
+def _asked(operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    """What a logged call asked for, beyond its operation: a Query's page size and
+    whether it continues a read; a batch's size."""
+    if operation == "Query":
+        return {"limit": body.get("Limit"), "continues": "ExclusiveStartKey" in body}
+    if operation == "BatchWriteItem":
+        return {"requests": sum(len(r) for r in body.get("RequestItems", {}).values())}
+    return {}
+
+
+def _answered(body: dict[str, Any]) -> dict[str, Any]:
+    """What moto's answer said that the executor acts on: a Query page's size and
+    whether there is more."""
+    if "Count" in body:
+        return {"items": body["Count"], "more": "LastEvaluatedKey" in body}
+    return {}
+
+
+__all__ = ["DYNAMODB_SERVICE", "DynamoDBAnswers"]
