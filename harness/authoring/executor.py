@@ -28,6 +28,7 @@ from harness.authoring.tampering import TamperError, tamper
 from harness.replayer import CHECKPOINT_TABLE, Replayer
 from harness.scenario import (
     ChunkEvent,
+    DynamoDBScript,
     ErrorAnswer,
     EventStreamAnswer,
     Fault,
@@ -156,6 +157,8 @@ class ExecutorSpec:
     delivery: Literal["sequential", "concurrent"] = "sequential"
     #: Start from the table an earlier run left (``None``: an empty table).
     table: TableSeed | None = None
+    #: What DynamoDB answers instead of moto (``None``: moto's answers, unlogged).
+    dynamodb: DynamoDBScript | None = None
 
 
 def author_executor(spec: ExecutorSpec) -> Scenario:
@@ -163,7 +166,13 @@ def author_executor(spec: ExecutorSpec) -> Scenario:
     each agent's first request is answered from its script (faults first, then the
     answer) and written down exactly as the executor sent it."""
     items = seed_table(spec, spec.table) if spec.table is not None else []
-    scenario = draft(spec, spec.clock_start, delivery=spec.delivery, checkpoint_items=items)
+    scenario = draft(
+        spec,
+        spec.clock_start,
+        delivery=spec.delivery,
+        checkpoint_items=items,
+        dynamodb=spec.dynamodb,
+    )
     return _record(scenario, {agent: script.interaction for agent, script in spec.agents.items()})
 
 

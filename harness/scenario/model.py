@@ -232,12 +232,21 @@ DynamoDBOperation = Literal[
     "BatchWriteItem", "DeleteItem", "PutItem", "Query", "TransactWriteItems"
 ]
 DYNAMODB_OPERATIONS: tuple[str, ...] = get_args(DynamoDBOperation)
+#: What a write call stores, by the executor's key layout (see :class:`DynamoDBAnswer`).
+DynamoDBItem = Literal["head", "write", "lease"]
 
 
 class DynamoDBAnswer(_Strict):
     """What DynamoDB answers the ``call``-th call (1-based, counted from the first
     event; seeded items do not count) of ``operation`` -- and, with ``calls``, the
     calls right after it -- instead of moto's happy answer.
+
+    ``item`` counts only the calls that write that kind of item, by the executor's
+    key layout (``opx.checkpointing.keys``): a checkpoint ``head``, a task's ``write``
+    (a batch: the item its chunks belong to) or the execution's ``lease``. Heads are
+    stored one step after another, while parallel branches store their writes at the
+    same time, so "the third head" names one call on every run where "the tenth
+    PutItem" may not.
 
     ``faults`` are the attempts of each such call, in order (botocore retries a call
     itself, so a fault per attempt -- four for DynamoDB's default -- is what reaches
@@ -248,6 +257,7 @@ class DynamoDBAnswer(_Strict):
     """
 
     operation: DynamoDBOperation
+    item: DynamoDBItem | None = None
     call: Annotated[int, Field(ge=1)]
     #: How many consecutive calls, from ``call`` on, get this answer.
     calls: Annotated[int, Field(ge=1)] = 1
@@ -258,6 +268,8 @@ class DynamoDBAnswer(_Strict):
     def _one_answer(self) -> DynamoDBAnswer:
         if bool(self.faults) == (self.unprocessed is not None):
             raise ValueError("give either faults or unprocessed (exactly one)")
+        if self.item is not None and self.operation == "Query":
+            raise ValueError("item names what a call writes; a Query writes nothing")
         if self.unprocessed is not None and self.operation != "BatchWriteItem":
             raise ValueError(
                 f"unprocessed is a BatchWriteItem answer; {self.operation} has no UnprocessedItems"
@@ -277,10 +289,10 @@ class DynamoDBScript(_Strict):
     def _something(self) -> DynamoDBScript:
         if not self.answers and not self.log:
             raise ValueError("give answers or log (or leave dynamodb out)")
-        taken: dict[tuple[str, int], int] = {}
+        taken: dict[tuple[str, str | None, int], int] = {}
         for n, answer in enumerate(self.answers):
             for call in range(answer.call, answer.call + answer.calls):
-                earlier = taken.setdefault((answer.operation, call), n)
+                earlier = taken.setdefault((answer.operation, answer.item, call), n)
                 if earlier != n:
                     raise ValueError(
                         f"answers[{n}]: {answer.operation} call {call} is already answered "
@@ -375,6 +387,7 @@ __all__ = [
     "ChunkEvent",
     "Clock",
     "DynamoDBAnswer",
+    "DynamoDBItem",
     "DynamoDBOperation",
     "DynamoDBScript",
     "ErrorAnswer",

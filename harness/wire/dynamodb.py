@@ -20,9 +20,12 @@ the transport -- gives them:
 A *call* is one API call as the executor makes it: botocore sends the same
 ``amz-sdk-invocation-id`` on every attempt of one call (``amz-sdk-request`` counts the
 attempts), so the retries of a faulted call stay that call's, whatever other thread
-sends in between. Calls are counted per operation from :meth:`DynamoDBAnswers.arm`
-(after the kind seeded its table), in the order they arrive: an operation sent from
-parallel graph branches has no stable n-th call, so scripts name sequential ones.
+sends in between. Calls are counted from :meth:`DynamoDBAnswers.arm` (after the kind
+seeded its table) in the order they arrive, per operation and per operation and
+*item* -- what a write stores by the executor's key layout: a checkpoint ``head``, a
+task's ``write``, the ``lease``. Parallel graph branches store their writes while the
+next head is stored, so "the tenth PutItem" differs from run to run where "the third
+head PutItem" does not: scripts name calls no other thread races.
 
 Every call of a logged operation is written down (:attr:`DynamoDBAnswers.log`): what
 was asked (a Query's ``Limit``, a batch's size) and what came back, so a snapshot
@@ -39,7 +42,7 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
-from harness.scenario import DynamoDBAnswer
+from harness.scenario import DynamoDBAnswer, DynamoDBItem
 from harness.wire.answers import fault_renderer
 from harness.wire.eventstream import http_response
 from harness.wire.requests import request_body
@@ -79,14 +82,18 @@ def _answer_of(response: AWSResponse, body: dict[str, Any]) -> str:
     return f"moto:{str(body.get('__type', response.status_code)).rsplit('#', 1)[-1]}"
 
 
-def _replace_body(response: AWSResponse, body: dict[str, Any]) -> None:
-    """``response`` (moto's, not yet read by anyone) now carries ``body``, with the
-    length and CRC32 headers DynamoDB sends for it."""
-    data = json.dumps(body, separators=(",", ":")).encode()
+def _with_unprocessed(response: AWSResponse, left: dict[str, list[Any]]) -> None:
+    """moto's answer ``response`` -- read by no one yet -- now lists ``left`` in
+    ``UnprocessedItems``, with the length and CRC32 headers DynamoDB sends for it
+    (botocore's standard retries check the CRC32 of every DynamoDB answer)."""
+    body = json.loads(b"".join(response.raw.stream()) or b"{}")
+    data = json.dumps({**body, "UnprocessedItems": left}, separators=(",", ":")).encode()
     headers = {**response.headers, "x-amz-crc32": str(zlib.crc32(data))}
     fresh = http_response(response.status_code, headers, data)
     response.raw = fresh.raw
     response.headers = fresh.headers
+    if response.content != data:  # something read moto's answer first: it would stand
+        raise RuntimeError("moto's BatchWriteItem answer was read before it was rewritten")
 
 
 class DynamoDBAnswers(Layer):
@@ -95,16 +102,17 @@ class DynamoDBAnswers(Layer):
     def __init__(self, inner: TransportLayer) -> None:
         super().__init__(inner)
         script = inner.scenario.dynamodb
-        self._answers: dict[tuple[str, int], DynamoDBAnswer] = {}
+        self._answers: dict[tuple[str, str | None, int], DynamoDBAnswer] = {}
         self.logged: frozenset[str] = frozenset()
         if script is not None:
             self.logged = script.logged
             for answer in script.answers:
                 for call in range(answer.call, answer.call + answer.calls):
-                    self._answers[(answer.operation, call)] = answer
+                    self._answers[(answer.operation, answer.item, call)] = answer
         self._armed = False
         self._lock = threading.Lock()
-        self._calls: dict[str, dict[str, int]] = {}
+        #: Call numbers by (operation, item or ``None`` for all) and invocation id.
+        self._calls: dict[tuple[str, str | None], dict[str, int]] = {}
         #: Log entries of requests moto is serving, by ``id(request)``.
         self._serving: dict[int, dict[str, Any]] = {}
         self._unprocessed: dict[int, _Unprocessed] = {}
@@ -116,17 +124,37 @@ class DynamoDBAnswers(Layer):
 
     @property
     def log(self) -> list[dict[str, Any]]:
-        """Every call of a logged operation, by operation, call and attempt."""
+        """Every call of a logged operation, by operation, item, call and attempt (a
+        write's ``call`` counts the calls of its item, see the module docstring)."""
         with self._lock:
             entries = list(self._log)
-        return sorted(entries, key=lambda e: (e["operation"], e["call"], e["attempt"]))
+        return sorted(
+            entries,
+            key=lambda e: (e["operation"], e.get("item") or "", e["call"], e["attempt"]),
+        )
 
-    def _identify(self, request: Any, operation: str) -> tuple[int, int]:
-        calls = self._calls.setdefault(operation, {})
-        invocation = _header(request, "amz-sdk-invocation-id") or f"request-{id(request)}"
+    def _number(self, operation: str, item: str | None, invocation: str) -> int:
+        calls = self._calls.setdefault((operation, item), {})
         if invocation not in calls:
             calls[invocation] = len(calls) + 1
-        return calls[invocation], _attempt(request)
+        return calls[invocation]
+
+    def _identify(
+        self, request: Any, operation: str, item: str | None
+    ) -> tuple[DynamoDBAnswer | None, dict[str, Any]]:
+        """The scripted answer of this attempt, if any, and its log entry."""
+        invocation = _header(request, "amz-sdk-invocation-id") or f"request-{id(request)}"
+        overall = self._number(operation, None, invocation)
+        entry: dict[str, Any] = {"operation": operation}
+        answer = None
+        if item is not None:
+            call = self._number(operation, item, invocation)
+            entry["item"] = item
+            answer = self._answers.get((operation, item, call))
+        else:
+            call = overall
+        entry.update({"call": call, "attempt": _attempt(request)})
+        return answer or self._answers.get((operation, None, overall)), entry
 
     def send(self, request: Any, event_name: str) -> Exchange:
         service, operation = split_event_name(event_name)
@@ -134,13 +162,11 @@ class DynamoDBAnswers(Layer):
             return self.inner.send(request, event_name)
         body = json.loads(request_body(request) or b"{}")
         with self._lock:
-            call, attempt = self._identify(request, operation)
-            entry: dict[str, Any] = {"operation": operation, "call": call, "attempt": attempt}
+            answer, entry = self._identify(request, operation, written_item(operation, body))
             entry.update(_asked(operation, body))
             self._log.append(entry)
-            answer = self._answers.get((operation, call))
-            if answer is not None and attempt <= len(answer.faults):
-                fault = answer.faults[attempt - 1]
+            if answer is not None and entry["attempt"] <= len(answer.faults):
+                fault = answer.faults[entry["attempt"] - 1]
                 entry["answer"] = f"fault:{fault.where}:{fault.error}"
             elif answer is not None and answer.unprocessed is not None:
                 return self._leave_unprocessed(request, event_name, body, answer, entry)
@@ -190,9 +216,42 @@ class DynamoDBAnswers(Layer):
             body = json.loads(response.content or b"{}")
             entry.update({"answer": _answer_of(response, body), **_answered(body)})
         if unprocessed is not None and response.status_code == 200:
-            body = json.loads(response.content or b"{}")
-            _replace_body(response, {**body, "UnprocessedItems": unprocessed.left})
+            _with_unprocessed(response, unprocessed.left)
         super().served(request, event_name, response)
+
+
+def written_item(operation: str, body: dict[str, Any]) -> DynamoDBItem | None:
+    """What a write request stores, by the executor's key layout: ``head``, ``write``
+    or ``lease`` (a batch: the item its first request's chunk belongs to); ``None``
+    for a read, or a key outside the layout."""
+    from opx.checkpointing import TABLE_SCHEMA, keys
+
+    if operation == "PutItem":
+        item = body.get("Item", {})
+    elif operation == "DeleteItem":
+        item = body.get("Key", {})
+    elif operation == "BatchWriteItem":
+        first = next((r for rs in body.get("RequestItems", {}).values() for r in rs), {})
+        item = first.get("PutRequest", {}).get("Item") or first.get("DeleteRequest", {}).get(
+            "Key", {}
+        )
+    elif operation == "TransactWriteItems":
+        first = next(iter(body.get("TransactItems", [])), {})
+        item = next(iter(first.values()), {}).get("Item", {})
+    else:
+        return None
+    sort_key = item.get(TABLE_SCHEMA.sort_key, {}).get("S")
+    if not isinstance(sort_key, str):
+        return None
+    if keys.is_meta(sort_key):
+        return "lease"
+    try:
+        parsed = keys.parse(sort_key)
+        if parsed.kind == "chunk" and parsed.owner is not None:
+            parsed = keys.parse(parsed.owner)
+    except ValueError:
+        return None
+    return "head" if parsed.kind == "head" else "write"
 
 
 def _asked(operation: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -213,4 +272,4 @@ def _answered(body: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-__all__ = ["DYNAMODB_SERVICE", "DynamoDBAnswers"]
+__all__ = ["DYNAMODB_SERVICE", "DynamoDBAnswers", "written_item"]
