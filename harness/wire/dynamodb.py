@@ -37,7 +37,6 @@ from __future__ import annotations
 import json
 import threading
 import zlib
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -51,14 +50,6 @@ from harness.wire.transport import ANSWERED_URL, Exchange, Layer, TransportLayer
 #: The botocore service id (event names) of DynamoDB.
 DYNAMODB_SERVICE = "dynamodb"
 _JSON = "application/x-amz-json-1.0"
-
-
-@dataclass
-class _Unprocessed:
-    """A batch forwarded to moto without ``left``, to be answered with it."""
-
-    entry: dict[str, Any]
-    left: dict[str, list[Any]]
 
 
 def _header(request: Any, name: str) -> str:
@@ -115,7 +106,8 @@ class DynamoDBAnswers(Layer):
         self._calls: dict[tuple[str, str | None], dict[str, int]] = {}
         #: Log entries of requests moto is serving, by ``id(request)``.
         self._serving: dict[int, dict[str, Any]] = {}
-        self._unprocessed: dict[int, _Unprocessed] = {}
+        #: What batches moto is serving without must be answered with, by ``id(request)``.
+        self._unprocessed: dict[int, dict[str, list[Any]]] = {}
         self._log: list[dict[str, Any]] = []
 
     def arm(self) -> None:
@@ -169,7 +161,10 @@ class DynamoDBAnswers(Layer):
                 fault = answer.faults[entry["attempt"] - 1]
                 entry["answer"] = f"fault:{fault.where}:{fault.error}"
             elif answer is not None and answer.unprocessed is not None:
-                return self._leave_unprocessed(request, event_name, body, answer, entry)
+                fault = None
+                answered = self._leave_unprocessed(request, body, answer, entry)
+                if answered is not None:
+                    return answered
             else:
                 self._serving[id(request)] = entry
                 fault = None
@@ -180,13 +175,11 @@ class DynamoDBAnswers(Layer):
         return Exchange(fault_renderer(fault, service)({}))
 
     def _leave_unprocessed(
-        self,
-        request: Any,
-        event_name: str,
-        body: dict[str, Any],
-        answer: DynamoDBAnswer,
-        entry: dict[str, Any],
-    ) -> Exchange:
+        self, request: Any, body: dict[str, Any], answer: DynamoDBAnswer, entry: dict[str, Any]
+    ) -> Exchange | None:
+        """The answer to a batch the script leaves (partly) unprocessed -- or ``None``
+        when moto must store the rest first: ``request`` now carries only that rest,
+        and :meth:`served` adds the unprocessed requests to moto's answer."""
         processed: dict[str, list[Any]] = {}
         left: dict[str, list[Any]] = {}
         for table, requests in body.get("RequestItems", {}).items():
@@ -205,8 +198,8 @@ class DynamoDBAnswers(Layer):
         data = json.dumps({**body, "RequestItems": processed}).encode()
         request.body = data
         request.headers["Content-Length"] = str(len(data))
-        self._unprocessed[id(request)] = _Unprocessed(entry, left)
-        return self.inner.send(request, event_name)
+        self._unprocessed[id(request)] = left
+        return None
 
     def served(self, request: Any, event_name: str, response: AWSResponse) -> None:
         with self._lock:
@@ -216,7 +209,7 @@ class DynamoDBAnswers(Layer):
             body = json.loads(response.content or b"{}")
             entry.update({"answer": _answer_of(response, body), **_answered(body)})
         if unprocessed is not None and response.status_code == 200:
-            _with_unprocessed(response, unprocessed.left)
+            _with_unprocessed(response, unprocessed)
         super().served(request, event_name, response)
 
 
