@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 from unittest import mock
 
+from harness.authoring.action_group import AuthoringError
 from harness.authoring.draft import draft
 from harness.authoring.tampering import TamperError, tamper
 from harness.replayer import CHECKPOINT_TABLE, Replayer
@@ -38,7 +39,14 @@ from harness.scenario import (
     boto3_item,
     wire_item,
 )
-from harness.wire import INVOKE_AGENT, ScriptedAnswers, WireRequest, canonical, usage_traces
+from harness.wire import (
+    INVOKE_AGENT,
+    DynamoDBAnswers,
+    ScriptedAnswers,
+    WireRequest,
+    canonical,
+    usage_traces,
+)
 
 DEFAULT_MODEL = "anthropic.claude-3-5-sonnet-20241022-v2:0"
 
@@ -201,6 +209,10 @@ def _record(
             table += [dict(item) for item in env.written.table(CHECKPOINT_TABLE).items.values()]
     if env.transport.unmatched:
         raise env.transport.unmatched[0]
+    scripted = env.transport.find(DynamoDBAnswers)
+    unused = scripted.unused() if scripted is not None else []
+    if unused:
+        raise AuthoringError(f"$.dynamodb.{unused[0]}: the script names a call never made")
     source = env.source
     assert isinstance(source, ScriptedAnswers)
     # Branches finish in any order; the file lists interactions in a canonical one.

@@ -105,11 +105,17 @@ class ExecutorKind(ScenarioKind):
     def inapplicable(self, check: str, scenario: Scenario) -> str | None:
         """Besides the kind's checks: a scenario that starts from a seeded checkpoint
         table answers with work done before the replay (its bill, its checkpoints),
-        which ``cost`` and ``resume`` would count as missing or wrong."""
+        which ``cost`` and ``resume`` would count as missing or wrong; one with scripted
+        DynamoDB answers cannot be crashed and resumed call for call."""
         if check in self.WHOLE_RUN_CHECKS and scenario.checkpoint_items:
             return (
                 "it starts from a seeded checkpoint table, so its answer includes Bedrock "
                 "calls and checkpoints from before the replay"
+            )
+        if check == "resume" and scenario.dynamodb is not None and scenario.dynamodb.answers:
+            return (
+                "its scripted DynamoDB answers name calls by number, and the resume matrix's "
+                "crashes and redeliveries add and drop calls: an answer would land elsewhere"
             )
         return super().inapplicable(check, scenario)
 

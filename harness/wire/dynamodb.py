@@ -125,6 +125,25 @@ class DynamoDBAnswers(Layer):
             key=lambda e: (e["operation"], e.get("item") or "", e["call"], e["attempt"]),
         )
 
+    def unused(self) -> list[str]:
+        """The scripted calls that never came, each as ``answers[n]: ...`` -- a script
+        naming a call the executor does not make would otherwise prove nothing."""
+        script = self.scenario.dynamodb
+        if script is None:
+            return []
+        with self._lock:
+            made = {key: len(calls) for key, calls in self._calls.items()}
+        missing = []
+        for n, answer in enumerate(script.answers):
+            count = made.get((answer.operation, answer.item), 0)
+            last = answer.call + answer.calls - 1
+            if count < last:
+                what = f"{answer.operation}" + (f" ({answer.item})" if answer.item else "")
+                missing.append(
+                    f"answers[{n}]: {what} call {last} never came (the replay made {count})"
+                )
+        return missing
+
     def _number(self, operation: str, item: str | None, invocation: str) -> int:
         calls = self._calls.setdefault((operation, item), {})
         if invocation not in calls:

@@ -28,7 +28,7 @@ from harness.replayer import (
     replay,
 )
 from harness.scenario import DynamoDBScript, Scenario, load_scenario
-from harness.specs import SpecError, load_spec
+from harness.specs import AuthoringFailed, SpecError, compile_spec, load_spec
 from harness.wire import DynamoDBAnswers
 from opx.checkpointing import store
 from tests.harness.gate_support import gate, make_project
@@ -166,6 +166,14 @@ def test_a_spec_with_a_bad_script_names_the_field(tmp_path: Path) -> None:
         load_spec(bad)
 
 
+def test_a_script_naming_a_call_never_made_fails_authoring(tmp_path: Path) -> None:
+    text = (ROOT / "specs" / "lease-taken-over.yaml").read_text(encoding="utf-8")
+    spec = tmp_path / "lease-taken-over.yaml"
+    spec.write_text(text.replace("    call: 1\n", "    call: 2\n"), encoding="utf-8")
+    with pytest.raises(AuthoringFailed, match=r"\$\.dynamodb\.answers\[0\]: DeleteItem \(lease\)"):
+        compile_spec(load_spec(spec), spec)
+
+
 def test_dynamodb_is_an_executor_field_written_only_when_set() -> None:
     scenario = _scenario("lease-taken-over")
     assert '"dynamodb"' in scenario.to_json()
@@ -174,6 +182,17 @@ def test_dynamodb_is_an_executor_field_written_only_when_set() -> None:
     data.update(kind="action-group", action_group="logs-insights", interactions=[])
     with pytest.raises(ValidationError, match="dynamodb belong to executor scenarios"):
         Scenario.model_validate(data)
+
+
+def test_the_resume_matrix_skips_scripted_answers_but_not_a_log() -> None:
+    """A crash and its redelivery renumber the calls a script names; a log only lists."""
+    from harness.kinds import kind_named
+
+    executor = kind_named("executor")
+    assert "scripted DynamoDB answers" in (
+        executor.inapplicable("resume", _scenario(UNREACHABLE)) or ""
+    )
+    assert executor.inapplicable("resume", _scenario("checkpoint-read-paged")) is None
 
 
 # --------------------------------------------------------------------------- self-tests
