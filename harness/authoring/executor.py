@@ -181,18 +181,21 @@ def author_executor(spec: ExecutorSpec) -> Scenario:
         checkpoint_items=items,
         dynamodb=spec.dynamodb,
     )
-    return _record(scenario, {agent: script.interaction for agent, script in spec.agents.items()})
+    return record_answers(
+        scenario, {agent: script.interaction for agent, script in spec.agents.items()}
+    )
 
 
 #: How an agent answers a request: ``(service, operation, request) -> Interaction``.
 Answer = Callable[[str, str, dict[str, Any]], Interaction]
 
 
-def _record(
+def record_answers(
     scenario: Scenario, agents: Mapping[str, Answer], table: list[Any] | None = None
 ) -> Scenario:
-    """``scenario`` with the interactions its replay asked for, answered by ``agents``;
-    ``table`` receives the checkpoint items the run left (boto3 form)."""
+    """``scenario`` with the interactions its replay asked for, answered by ``agents``
+    (any kind whose code under replay runs the executor: the redrive kind records its
+    scenarios with it too); ``table`` receives the checkpoint items the run left (boto3 form)."""
     scripted: set[str] = set()
 
     def script(request: WireRequest) -> Interaction | None:
@@ -310,7 +313,7 @@ def run_seed(run: Mapping[str, Any]) -> list[dict[str, Any]]:
 
     items: list[Any] = []
     with _fixed_uuid6():
-        _record(scenario, {agent: answering(t) for agent, t in templates.items()}, items)
+        record_answers(scenario, {agent: answering(t) for agent, t in templates.items()}, items)
     return items
 
 
@@ -338,6 +341,7 @@ __all__ = [
     "TableSeed",
     "agent_output",
     "author_executor",
+    "record_answers",
     "run_seed",
     "seed_run",
     "seed_table",

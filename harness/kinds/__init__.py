@@ -1,7 +1,8 @@
 """Scenario kinds: what a scenario replays, one module per kind.
 
 :mod:`.registry` names the kinds (loaded lazily), :mod:`.base` is the extension
-point, :mod:`.executor` and :mod:`.action_group` are the two kinds this harness has.
+point, :mod:`.executor`, :mod:`.action_group` and :mod:`.redrive` (the dead-letter
+recovery tool, running the executor on what it redrives) are the kinds this harness has.
 """
 
 from harness.kinds.base import KindFieldError, ScenarioKind

@@ -23,6 +23,7 @@ from harness.replayer import (
     ReplayEnvironment,
     Replayer,
     ReplayResult,
+    incident_index,
     read_checkpoints,
     replay_saver,
     table_items,
@@ -57,6 +58,8 @@ class ExecutorResult(ReplayResult):
     bedrock_calls: list[dict[str, Any]] = field(default_factory=list)
     #: Every item of the checkpoint table, every attribute (see harness.replayer.table).
     table: list[dict[str, Any]] = field(default_factory=list)
+    #: Incident id -> the executions ``find_executions`` lists for it (the GSI).
+    index: dict[str, list[str] | str] = field(default_factory=dict)
     #: Why the read-back refused the execution's checkpoints, if it did (only a seeded,
     #: tampered table gets here: the executor refused it too). Canonical only when set,
     #: so a result without it reads as it always did.
@@ -84,6 +87,7 @@ class ExecutorResult(ReplayResult):
                 "metrics": self.metrics,
                 "bedrock_calls": self.bedrock_calls,
                 "table": self.table,
+                "index": self.index,
                 "clock": self.clock,
             }
         )
@@ -193,6 +197,9 @@ class ExecutorKind(ScenarioKind):
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:
         from opx.checkpointing import CheckpointCorruptError
 
+        scripted = env.transport.find(DynamoDBAnswers)
+        if scripted is not None:
+            scripted.disarm()  # the harness's own reads below are not the executor's calls
         aliases = canonical.Aliases("checkpoint")
         times: dict[str, str] = {}
         written = env.written
@@ -205,7 +212,6 @@ class ExecutorKind(ScenarioKind):
             # result says what the read-back refused, with no trail, instead of failing.
             final_state, trail, unreadable = None, [], str(exc)
         text = env.output.getvalue()
-        scripted = env.transport.find(DynamoDBAnswers)
         return ExecutorResult(
             scenario=env.scenario.name,
             responses=responses,
@@ -216,6 +222,7 @@ class ExecutorKind(ScenarioKind):
             metrics=[json.loads(ln) for ln in text.splitlines() if ln.startswith('{"_aws"')],
             bedrock_calls=bedrock_calls(env.scenario, env.transport.calls),
             table=table_items(written, env.scenario.clock.start, env.clock.now(), aliases, times),
+            index=incident_index(env.session.client("dynamodb"), written),
             unreadable=unreadable,
             dynamodb_calls=None
             if env.scenario.dynamodb is None or scripted is None

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 KINDS: dict[str, str] = {
     "executor": "harness.kinds.executor:ExecutorKind",
     "action-group": "harness.kinds.action_group:ActionGroupKind",
+    "redrive": "harness.kinds.redrive:RedriveKind",
 }
 #: The kind of a scenario file that names none.
 DEFAULT_KIND = "executor"

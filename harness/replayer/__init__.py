@@ -10,6 +10,7 @@ from harness.replayer import moto_state
 from harness.replayer.checkpoints import (
     checkpoint_trail,
     execution_id_of,
+    incident_index,
     read_checkpoints,
     replay_saver,
     table_items,
@@ -54,6 +55,7 @@ __all__ = [
     "checkpoint_trail",
     "environment",
     "execution_id_of",
+    "incident_index",
     "moto_state",
     "no_network",
     "read_checkpoints",

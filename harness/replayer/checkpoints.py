@@ -176,6 +176,37 @@ def table_items(
     return reader.items(list(table.items.values()), table.partition_key, table.sort_key)
 
 
+def incident_index(client: Any, written: WrittenItems) -> dict[str, list[str] | str]:
+    """The executions ``opx-harness import`` finds for each incident the table names.
+
+    The executor's own :func:`opx.checkpointing.find_executions` queries the sparse
+    ``incident-id-index`` GSI on moto: the items pin the ``incident_id`` attribute, this
+    pins that the index built from the table's definition actually answers with them
+    (its name, keys and projection), which is what an operator importing an incident
+    relies on. Incident ids come from what was written, so a run that wrote none shows
+    an empty index rather than a guess. A query DynamoDB refuses is part of the result
+    (the error's code and message), not a replay failure: the executor ran; it is
+    the table it left that an operator could not search.
+    """
+    from botocore.exceptions import ClientError
+
+    from opx.checkpointing import TABLE_SCHEMA, find_executions
+
+    key = TABLE_SCHEMA.gsi_partition_key
+    table = written.table(CHECKPOINT_TABLE)
+    incidents = sorted(
+        {item[key]["S"] for item in table.items.values() if "S" in item.get(key, {})}
+    )
+    found: dict[str, list[str] | str] = {}
+    for incident in incidents:
+        try:
+            found[incident] = find_executions(client, CHECKPOINT_TABLE, incident)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            found[incident] = f"{error.get('Code')}: {error.get('Message')}"
+    return found
+
+
 def payload_fields(blob: bytes) -> list[tuple[str, bytes]] | None:
     """A sealed payload's typed fields, or ``None`` if it is not one (a chunk).
 
@@ -193,6 +224,7 @@ def payload_fields(blob: bytes) -> list[tuple[str, bytes]] | None:
 __all__ = [
     "checkpoint_trail",
     "execution_id_of",
+    "incident_index",
     "payload_fields",
     "read_checkpoints",
     "replay_saver",

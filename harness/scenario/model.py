@@ -306,9 +306,21 @@ class DynamoDBScript(_Strict):
         return frozenset(self.log) | {answer.operation for answer in self.answers}
 
 
+class RedriveCommand(_Strict):
+    """``redrive``: the operator's ``python -m opx.redrive`` run over the dead-letter
+    queue. ``queue`` is created on moto with the scenario's events as its messages, in
+    order; ``argv`` is the command line after the module (``--queue-url`` and
+    ``--function-name`` included, so a typo is a scenario too)."""
+
+    queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,80}$")] = "opx-executor-dlq-replay"
+    argv: list[str]
+
+
 #: Optional scenario fields that belong to some kinds only (``ScenarioKind.fields``
 #: says which kind reads which); a kind's files are written without the others.
-KIND_FIELDS = frozenset({"kind", "action_group", "setup", "checkpoint_items", "dynamodb"})
+KIND_FIELDS = frozenset(
+    {"kind", "action_group", "setup", "checkpoint_items", "dynamodb", "redrive"}
+)
 
 
 class Scenario(_Strict):
@@ -344,6 +356,9 @@ class Scenario(_Strict):
     #: moto's happy answers (network faults, unprocessed batch items), and which calls
     #: the result lists. Written to the file only when set.
     dynamodb: DynamoDBScript | None = None
+    #: ``redrive``: the redrive command and its queue; ``events`` are the queue's
+    #: message bodies (a string verbatim, anything else as its JSON).
+    redrive: RedriveCommand | None = None
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> Scenario:
@@ -397,6 +412,7 @@ __all__ = [
     "HttpAnswer",
     "Interaction",
     "Provenance",
+    "RedriveCommand",
     "Scenario",
     "SetupCall",
     "StreamError",

@@ -9,6 +9,7 @@ answers and record what it sends -- so a prompt change shows up as a stale scena
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +29,8 @@ from harness.specs.model import (
     ExpectSpec,
     IncidentSpec,
     InvocationSpec,
+    MessageSpec,
+    RedriveSpec,
     Spec,
 )
 from harness.wire import UnmatchedRequestError
@@ -41,6 +44,14 @@ __all__ = [
     "load_spec",
     "read_yaml",
 ]
+
+
+#: The spec model of each kind a spec may name (``executor`` when it names none).
+SPEC_MODELS: dict[Any, type[Spec]] = {
+    "executor": ExecutorSpec,
+    "action-group": ActionGroupSpec,
+    "redrive": RedriveSpec,
+}
 
 
 class SpecError(Exception):
@@ -66,7 +77,7 @@ def load_spec(path: str | Path) -> Spec:
         raise SpecError(f"{path}: $: a spec is a mapping (name: value lines)")
     if data.setdefault("name", path.stem) != path.stem:
         raise SpecError(f"{path}: $.name: {data['name']!r} is not the file's name {path.stem!r}")
-    model = ActionGroupSpec if data.get("kind") == "action-group" else ExecutorSpec
+    model = SPEC_MODELS.get(data.get("kind"), ExecutorSpec)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -136,10 +147,7 @@ def compile_spec(spec: Spec, path: str | Path = "<spec>") -> Scenario:
     scenario field the spec got wrong, :class:`AuthoringFailed` when the handler and
     the spec disagree. Anything else the handler raises is a bug and propagates."""
     try:
-        if isinstance(spec, ExecutorSpec):
-            kind, recipe = "executor", _executor_recipe(spec)
-        else:
-            kind, recipe = "action-group", _action_group_recipe(spec)
+        kind, recipe = _recipe(spec)
     except ValueError as exc:  # a generator's, or an invocation the schema lacks
         raise SpecError(f"{path}: {' '.join(str(exc).split())}") from None
     try:
@@ -151,7 +159,7 @@ def compile_spec(spec: Spec, path: str | Path = "<spec>") -> Scenario:
         raise AuthoringFailed(f"{path}: {exc}") from None
     except authoring.TamperError as exc:  # an edit that does not fit the earlier run's table
         raise SpecError(f"{path}: $.table.{exc}") from None
-    if isinstance(spec, ExecutorSpec) and spec.expect is not None:
+    if type(spec) is ExecutorSpec and spec.expect is not None:
         _check_expectations(spec.expect, scenario, path)
     return scenario
 
@@ -178,7 +186,16 @@ def _check_expectations(expect: ExpectSpec, scenario: Scenario, path: str | Path
         raise AuthoringFailed(f"{path}: $.expect: the replay disagrees: {'; '.join(wrong)}")
 
 
-def _author(kind: str, recipe: authoring.ExecutorSpec | authoring.ActionGroupSpec) -> Scenario:
+def _recipe(spec: Spec) -> tuple[str, Any]:
+    """The kind and the authoring recipe of ``spec`` (by its exact model)."""
+    if type(spec) is RedriveSpec:
+        return "redrive", _redrive_recipe(spec)
+    if isinstance(spec, ExecutorSpec):
+        return "executor", _executor_recipe(spec)
+    return "action-group", _action_group_recipe(spec)
+
+
+def _author(kind: str, recipe: Any) -> Scenario:
     """The one call into :func:`harness.authoring.author`, its failures as one line."""
     try:
         return authoring.author(kind, recipe)
@@ -212,6 +229,40 @@ def _executor_recipe(spec: ExecutorSpec) -> authoring.ExecutorSpec:
             tamper=tuple(spec.table.tamper),
         ),
     )
+
+
+def _redrive_recipe(spec: RedriveSpec) -> Any:
+    """The incident as an executor recipe, the queue's bodies and the command line."""
+    from harness.kinds.redrive import queue_url
+    from harness.kinds.redrive.authoring import RedriveRecipe
+
+    executor = _executor_recipe(spec)
+    recipe = RedriveRecipe(executor=executor, messages=[], argv=[])
+    seeded = executor.table.start if executor.table is not None else executor.clock_start
+    messages = [
+        _message(message, executor.events[0], seeded, f"$.messages[{n}]")
+        for n, message in enumerate(spec.messages)
+    ]
+    command = spec.redrive
+    argv = ["--queue-url", queue_url(recipe.queue), "--function-name", command.function_name]
+    if command.limit is not None:
+        argv += ["--limit", str(command.limit)]
+    if command.dry_run:
+        argv.append("--dry-run")
+    return RedriveRecipe(executor=executor, messages=messages, argv=argv)
+
+
+def _message(message: MessageSpec, event: dict[str, Any], at: datetime, where: str) -> Any:
+    from harness.kinds.redrive.authoring import on_failure_record
+
+    if message.kind == "body":
+        return expand(message.body, f"{where}.body")
+    value = (
+        event
+        if message.kind == "event"
+        else on_failure_record(event, error=message.error, message=message.message, at=at)
+    )
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False) if message.text else value
 
 
 def _incident_event(incident: IncidentSpec) -> dict[str, Any]:

@@ -60,7 +60,10 @@ __all__ = [
     "FaultSpec",
     "IncidentSpec",
     "InvocationSpec",
+    "MessageSpec",
     "Recommendation",
+    "RedriveCommandSpec",
+    "RedriveSpec",
     "Spec",
     "TableSpec",
 ]
@@ -413,5 +416,57 @@ class ActionGroupSpec(_Common):
         return name
 
 
-#: Either kind; ``kind`` (default ``executor``) says which.
-Spec = ExecutorSpec | ActionGroupSpec
+class MessageSpec(_Spec):
+    """One message of the executor's dead-letter queue: Lambda's ``on-failure`` record
+    of the spec's incident (the executor raised ``error`` on every attempt), the
+    incident ``event`` itself (the EventBridge rule's dead letter), or a verbatim
+    ``body`` (a string as it is, anything else as its JSON)."""
+
+    kind: Literal["on-failure", "event", "body"]
+    body: Any = None
+    #: ``on-failure``: the code the executor raised with (``opx.errors.RETRIED_CODES``).
+    error: str = "EXECUTION_FAILED"
+    message: str = "the execution failed; see the executor's logs"
+    #: ``on-failure`` / ``event``: store the body as the JSON text AWS writes -- compact,
+    #: keys in the envelope's own order -- instead of as a JSON value (which a scenario
+    #: file keeps with sorted keys): the bytes the redrive reads, and re-sends, differ.
+    text: bool = False
+
+    @model_validator(mode="after")
+    def _body_only_verbatim(self) -> MessageSpec:
+        if (self.kind == "body") != ("body" in self.model_fields_set):
+            raise ValueError("body is given exactly for kind: body")
+        if self.kind == "body" and self.text:
+            raise ValueError("text is for on-failure and event messages; a body is verbatim")
+        return self
+
+
+class RedriveCommandSpec(_Spec):
+    """The operator's ``python -m opx.redrive`` options (the queue URL is the replay's)."""
+
+    limit: Annotated[int, Field(ge=0)] | None = None
+    dry_run: bool = False
+    #: The function to invoke; the executor the replay deploys unless a typo is the point.
+    function_name: Annotated[str, Field(min_length=1)] = "opx-executor-replay"
+
+
+class RedriveSpec(ExecutorSpec):
+    """A redrive scenario: the incident and its agents as an executor scenario has them
+    (``table``: the checkpoint table an earlier, perhaps interrupted, run left), the
+    dead-letter queue's ``messages`` and the ``redrive`` command line."""
+
+    kind: Literal["redrive"]  # type: ignore[assignment]
+    messages: Annotated[list[MessageSpec], Field(min_length=1)]
+    redrive: RedriveCommandSpec = Field(default_factory=RedriveCommandSpec)
+
+    @model_validator(mode="after")
+    def _one_incident(self) -> RedriveSpec:
+        if self.incident is None or self.deliveries != 1 or self.delivery != "sequential":
+            raise ValueError("a redrive spec gives one incident; its messages deliver it")
+        if self.expect is not None:
+            raise ValueError("expect checks an executor run; a redrive's result is reviewed")
+        return self
+
+
+#: Any kind; ``kind`` (default ``executor``) says which.
+Spec = ExecutorSpec | ActionGroupSpec | RedriveSpec

@@ -114,6 +114,11 @@ class DynamoDBAnswers(Layer):
         """Start counting calls (the kind's seeding is not the executor's)."""
         self._armed = True
 
+    def disarm(self) -> None:
+        """Stop counting calls and answering them (the kind's read-back of the result
+        is not the executor's either)."""
+        self._armed = False
+
     @property
     def log(self) -> list[dict[str, Any]]:
         """Every call of a logged operation, by operation, item, call and attempt (a

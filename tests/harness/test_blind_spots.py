@@ -105,6 +105,32 @@ def test_created_at_from_the_wrong_clock_is_drift_naming_it(
     assert "$.table[0].created_at.S" in out and "clock.start+3600s" in out
 
 
+def test_an_index_keyed_on_another_attribute_is_drift_naming_the_index(
+    capsys: pytest.CaptureFixture[str], project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table definition and the items disagree on the GSI key: every item still
+    carries ``incident_id`` (the table section is unchanged), but the sparse index holds
+    none of them, and the query ``opx-harness import`` makes for the incident fails."""
+    from opx.checkpointing import TableSchema
+
+    real = TableSchema.create_table_request
+
+    def renamed(self: TableSchema, table_name: str) -> dict[str, Any]:
+        request = real(self, table_name)
+        index = request["GlobalSecondaryIndexes"][0]
+        index["KeySchema"][0]["AttributeName"] = "incidentId"
+        for definition in request["AttributeDefinitions"]:
+            if definition["AttributeName"] == "incident_id":
+                definition["AttributeName"] = "incidentId"
+        return request
+
+    monkeypatch.setattr(TableSchema, "create_table_request", renamed)
+    code, out = _gate(capsys, project)
+    assert code == 1, out
+    assert "snapshot: drift" in out and "every checkpoint agrees" in out
+    assert '+    "INC-2026-0001": "ValidationException: Query condition missed' in out
+
+
 # --------------------------------------------------------------------------- request bytes
 
 
