@@ -13,12 +13,17 @@ Either way the original event is re-sent unchanged, so it has the same execution
 (a hash of the event's ``id``, ``source`` and incident id): a completed execution
 answers from its checkpoint, an interrupted one resumes where it stopped, and agents
 that already finished are not paid again. A message is deleted only after its
-invocation was accepted; one that cannot be read as an event stays in the queue.
+invocation was accepted; one that cannot be read as an event, or whose invocation
+was refused (a mistyped function name, missing permission), stays in the queue with
+the reason printed.
 
 Run it after the cause is fixed::
 
     python -m opx.redrive --queue-url https://sqs.<region>.amazonaws.com/<acct>/<dlq> \\
         --function-name opx-executor-<stage> [--limit 100] [--dry-run]
+
+Exit codes: 0 every message read was redriven (or ``--dry-run``), 1 some stayed in the
+queue (each printed with its reason), 2 the run stopped on an AWS error (one line).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 __all__ = ["RedriveReport", "event_of", "lambda_invoker", "main", "redrive"]
 
@@ -87,7 +94,12 @@ def redrive(
             if dry_run:
                 report.kept[message["MessageId"]] = "dry run"
                 continue
-            invoke(event)
+            try:
+                invoke(event)
+            except (BotoCoreError, ClientError) as exc:
+                # Refused, so not accepted: the message must stay to be redriven again.
+                report.kept[message["MessageId"]] = f"invoke failed: {exc}"
+                continue
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             report.redriven.append(message["MessageId"])
     return report
@@ -116,13 +128,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
-    report = redrive(
-        boto3.client("sqs"),
-        args.queue_url,
-        lambda_invoker(boto3.client("lambda"), args.function_name),
-        limit=args.limit,
-        dry_run=args.dry_run,
-    )
+    try:
+        report = redrive(
+            boto3.client("sqs"),
+            args.queue_url,
+            lambda_invoker(boto3.client("lambda"), args.function_name),
+            limit=args.limit,
+            dry_run=args.dry_run,
+        )
+    except (BotoCoreError, ClientError) as exc:
+        # The queue could not be read or a message not deleted: one line, not a
+        # traceback. A message invoked but not deleted is redriven again next time,
+        # which the execution id makes harmless.
+        print(f"redrive stopped: {exc}", file=sys.stderr)
+        return 2
     print(f"redriven {len(report.redriven)}, kept {len(report.kept)}")
     for message_id, reason in sorted(report.kept.items()):
         print(f"kept {message_id}: {reason}")

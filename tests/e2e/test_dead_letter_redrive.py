@@ -131,3 +131,38 @@ def test_unreadable_message_stays_in_the_queue(aws: Any) -> None:
     aws.send_message(QueueUrl=queue, MessageBody="[1, 2]")
     report = redrive(aws, queue, lambda e: pytest.fail("nothing to invoke"))
     assert report.redriven == [] and len(report.kept) == 1
+
+
+def test_a_refused_invoke_keeps_the_message_with_its_reason(aws: Any) -> None:
+    queue = aws.create_queue(QueueName="opx-dev-dlq")["QueueUrl"]
+    aws.send_message(QueueUrl=queue, MessageBody=json.dumps(sample_event("opx_incident")))
+
+    def refused(event: dict[str, Any]) -> None:
+        raise ClientError(
+            {"Error": {"Code": "ResourceNotFoundException", "Message": "Function not found"}},
+            "Invoke",
+        )
+
+    report = redrive(aws, queue, refused)
+    assert report.redriven == []
+    assert [reason for reason in report.kept.values()] == [
+        "invoke failed: An error occurred (ResourceNotFoundException) when calling the "
+        "Invoke operation: Function not found"
+    ]
+    left = aws.receive_message(QueueUrl=queue, VisibilityTimeout=0)
+    assert "Messages" not in left  # still invisible from this run, but not deleted:
+    attributes = aws.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+
+
+def test_an_unreadable_queue_stops_with_one_line_and_exit_2(
+    aws: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from opx.redrive import main
+
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/no-such-dlq"
+    code = main(["--queue-url", url, "--function-name", "opx-executor-dev"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("redrive stopped: ") and err.count("\n") == 1
+    assert "NonExistentQueue" in err or "QueueDoesNotExist" in err
