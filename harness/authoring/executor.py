@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any, Literal
 from unittest import mock
 
+from harness.authoring.action_group import AuthoringError
 from harness.authoring.draft import draft
 from harness.authoring.tampering import TamperError, tamper
 from harness.replayer import CHECKPOINT_TABLE, Replayer
 from harness.scenario import (
     ChunkEvent,
+    DynamoDBScript,
     ErrorAnswer,
     EventStreamAnswer,
     Fault,
@@ -37,7 +39,14 @@ from harness.scenario import (
     boto3_item,
     wire_item,
 )
-from harness.wire import INVOKE_AGENT, ScriptedAnswers, WireRequest, canonical, usage_traces
+from harness.wire import (
+    INVOKE_AGENT,
+    DynamoDBAnswers,
+    ScriptedAnswers,
+    WireRequest,
+    canonical,
+    usage_traces,
+)
 
 DEFAULT_MODEL = "anthropic.claude-3-5-sonnet-20241022-v2:0"
 
@@ -156,6 +165,8 @@ class ExecutorSpec:
     delivery: Literal["sequential", "concurrent"] = "sequential"
     #: Start from the table an earlier run left (``None``: an empty table).
     table: TableSeed | None = None
+    #: What DynamoDB answers instead of moto (``None``: moto's answers, unlogged).
+    dynamodb: DynamoDBScript | None = None
 
 
 def author_executor(spec: ExecutorSpec) -> Scenario:
@@ -163,7 +174,13 @@ def author_executor(spec: ExecutorSpec) -> Scenario:
     each agent's first request is answered from its script (faults first, then the
     answer) and written down exactly as the executor sent it."""
     items = seed_table(spec, spec.table) if spec.table is not None else []
-    scenario = draft(spec, spec.clock_start, delivery=spec.delivery, checkpoint_items=items)
+    scenario = draft(
+        spec,
+        spec.clock_start,
+        delivery=spec.delivery,
+        checkpoint_items=items,
+        dynamodb=spec.dynamodb,
+    )
     return record_answers(
         scenario, {agent: script.interaction for agent, script in spec.agents.items()}
     )
@@ -195,6 +212,10 @@ def record_answers(
             table += [dict(item) for item in env.written.table(CHECKPOINT_TABLE).items.values()]
     if env.transport.unmatched:
         raise env.transport.unmatched[0]
+    scripted = env.transport.find(DynamoDBAnswers)
+    unused = scripted.unused() if scripted is not None else []
+    if unused:
+        raise AuthoringError(f"$.dynamodb.{unused[0]}: the script names a call never made")
     source = env.source
     assert isinstance(source, ScriptedAnswers)
     # Branches finish in any order; the file lists interactions in a canonical one.

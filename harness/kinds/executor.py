@@ -37,7 +37,14 @@ from harness.scenario import (
     Scenario,
     boto3_item,
 )
-from harness.wire import Call, LayerFactory, TransportLayer, agent_of, stream_usage
+from harness.wire import (
+    Call,
+    DynamoDBAnswers,
+    LayerFactory,
+    TransportLayer,
+    agent_of,
+    stream_usage,
+)
 
 if TYPE_CHECKING:
     from harness.authoring import ExecutorSpec
@@ -57,11 +64,16 @@ class ExecutorResult(ReplayResult):
     #: tampered table gets here: the executor refused it too). Canonical only when set,
     #: so a result without it reads as it always did.
     unreadable: str | None = None
+    #: The calls of the operations a scenario's ``dynamodb`` script answers or logs
+    #: (:mod:`harness.wire.dynamodb`); canonical only for such a scenario.
+    dynamodb_calls: list[dict[str, Any]] | None = None
 
     def canonical(self) -> dict[str, Any]:
         """Everything that defines behaviour; each checkpoint's full state is kept
         for the divergence report but only its digest is canonical."""
         refused = {} if self.unreadable is None else {"unreadable": self.unreadable}
+        if self.dynamodb_calls is not None:
+            refused["dynamodb_calls"] = self.dynamodb_calls
         return canonical.plain(
             {
                 **refused,
@@ -86,7 +98,7 @@ class ExecutorResult(ReplayResult):
 
 class ExecutorKind(ScenarioKind):
     name: ClassVar[str] = "executor"
-    fields: ClassVar[frozenset[str]] = frozenset({"checkpoint_items"})
+    fields: ClassVar[frozenset[str]] = frozenset({"checkpoint_items", "dynamodb"})
     checks: ClassVar[frozenset[str]] = frozenset(
         {"snapshot", "repeat", "process", "order", "resume", "cost", "secrets"}
     )
@@ -97,11 +109,17 @@ class ExecutorKind(ScenarioKind):
     def inapplicable(self, check: str, scenario: Scenario) -> str | None:
         """Besides the kind's checks: a scenario that starts from a seeded checkpoint
         table answers with work done before the replay (its bill, its checkpoints),
-        which ``cost`` and ``resume`` would count as missing or wrong."""
+        which ``cost`` and ``resume`` would count as missing or wrong; one with scripted
+        DynamoDB answers cannot be crashed and resumed call for call."""
         if check in self.WHOLE_RUN_CHECKS and scenario.checkpoint_items:
             return (
                 "it starts from a seeded checkpoint table, so its answer includes Bedrock "
                 "calls and checkpoints from before the replay"
+            )
+        if check == "resume" and scenario.dynamodb is not None and scenario.dynamodb.answers:
+            return (
+                "its scripted DynamoDB answers name calls by number, and the resume matrix's "
+                "crashes and redeliveries add and drop calls: an answer would land elsewhere"
             )
         return super().inapplicable(check, scenario)
 
@@ -144,6 +162,9 @@ class ExecutorKind(ScenarioKind):
         # written-items copy (the result's ``table``) starts from them too.
         for item in env.scenario.checkpoint_items:
             client.put_item(TableName=CHECKPOINT_TABLE, Item=boto3_item(item))
+        scripted = env.transport.find(DynamoDBAnswers)
+        if scripted is not None:
+            scripted.arm()  # the executor's calls count from here, not the seeding's
         cold_start()
 
     def teardown(self, env: ReplayEnvironment) -> None:
@@ -152,7 +173,9 @@ class ExecutorKind(ScenarioKind):
         cold_start()
 
     def layers(self) -> Sequence[LayerFactory]:
-        return (Overlap,)
+        # Scripted DynamoDB answers outermost: the first to see moto's answer, which
+        # an unprocessed batch rewrites before any other layer reads it.
+        return (Overlap, DynamoDBAnswers)
 
     def deliver(self, scenario: Scenario, transport: TransportLayer) -> list[Any]:
         """Each event once, in order -- or overlapping (``delivery: concurrent``, see
@@ -174,6 +197,9 @@ class ExecutorKind(ScenarioKind):
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:
         from opx.checkpointing import CheckpointCorruptError
 
+        scripted = env.transport.find(DynamoDBAnswers)
+        if scripted is not None:
+            scripted.disarm()  # the harness's own reads below are not the executor's calls
         aliases = canonical.Aliases("checkpoint")
         times: dict[str, str] = {}
         written = env.written
@@ -198,6 +224,9 @@ class ExecutorKind(ScenarioKind):
             table=table_items(written, env.scenario.clock.start, env.clock.now(), aliases, times),
             index=incident_index(env.session.client("dynamodb"), written),
             unreadable=unreadable,
+            dynamodb_calls=None
+            if env.scenario.dynamodb is None or scripted is None
+            else scripted.log,
         )
 
     def summarize(self, result: dict[str, Any]) -> list[tuple[str, str]]:

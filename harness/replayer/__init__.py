@@ -15,7 +15,7 @@ from harness.replayer.checkpoints import (
     replay_saver,
     table_items,
 )
-from harness.replayer.clock import FrozenClock
+from harness.replayer.clock import BACKOFF_JITTER, FIXED_JITTER, BackoffJitter, FrozenClock
 from harness.replayer.core import (
     Delivery,
     ReplayEnvironment,
@@ -35,8 +35,11 @@ from harness.replayer.session import captured_output
 from harness.replayer.written import UnreadableWriteError, UnsupportedReadError, WrittenItems
 
 __all__ = [
+    "BACKOFF_JITTER",
     "BASE_ENV",
     "CHECKPOINT_TABLE",
+    "FIXED_JITTER",
+    "BackoffJitter",
     "Delivery",
     "FrozenClock",
     "LambdaContext",

@@ -19,13 +19,22 @@ broke pydantic models defined under them). Its one gap is ``time.monotonic``, wh
 it leaves real by design: the harness freezes that itself, as ``time.time``
 (what freezegun's fake returned), for code that looks it up at call time -- as the
 executor does (the Logs Insights deadline) and LangGraph's step timeouts do.
+
+A backoff is only as repeatable as its length. botocore's standard retries (the
+executor's DynamoDB client) sleep ``random.random() * min(base * 2**i, 20)`` before
+each retry -- ``botocore.retries.standard.ExponentialBackoff`` draws the jitter from
+the ``random`` callable it was built with, ``random.random`` by default -- so a replayed
+DynamoDB fault would sleep a different time, and stamp different times, on every run.
+:data:`BACKOFF_JITTER` is the callable the replay session builds its clients' backoff
+with instead (:mod:`.session`): a fixed 0.5, the mean of the real draw, so a retried
+call waits what it waits on average, and the same on every run.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +42,24 @@ from typing import Any
 from unittest import mock
 
 import time_machine
+
+#: The jitter a replay's retry backoff uses in place of ``random.random()``.
+FIXED_JITTER = 0.5
+
+
+class BackoffJitter:
+    """The ``random`` callable of a replay client's retry backoff: ``source()``,
+    :data:`FIXED_JITTER` unless a test swaps ``source`` to show what it fixes."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], float] = lambda: FIXED_JITTER
+
+    def __call__(self) -> float:
+        return self.source()
+
+
+#: The one jitter every replay client's standard-retry backoff draws.
+BACKOFF_JITTER = BackoffJitter()
 
 
 def _monotonic() -> float:
@@ -82,4 +109,4 @@ class FrozenClock:
                 self._traveller = None
 
 
-__all__ = ["FrozenClock"]
+__all__ = ["BACKOFF_JITTER", "FIXED_JITTER", "BackoffJitter", "FrozenClock"]

@@ -4,6 +4,14 @@ botocore copies a session's event hooks into each client when the client is
 created, so a transport cannot be registered per replay on clients that outlive it.
 Instead the session registers one dispatcher, ahead of moto, and each replay points
 it at its own transport for as long as it runs (:meth:`ReplaySession.serving`).
+
+The clients it hands out back off deterministically: botocore builds a client's
+standard-retry backoff when the client is created, from the module attribute
+``botocore.retries.standard.ExponentialBackoff``, whose ``random`` argument says where
+the jitter comes from. While this session creates a client -- and only then, under
+its lock -- that attribute is the same class with ``random`` bound to the replay's
+fixed jitter (:data:`harness.replayer.clock.BACKOFF_JITTER`); clients made anywhere
+else keep botocore's random jitter.
 """
 
 from __future__ import annotations
@@ -15,12 +23,16 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from functools import partial
 from typing import Any
+from unittest import mock
 
 import boto3
 from botocore.config import Config
+from botocore.retries import standard
 
 from harness.replayer import moto_lock
+from harness.replayer.clock import BACKOFF_JITTER
 from harness.wire import TransportLayer
 
 #: The executor's powertools logger, whose handler writes to a stream of its own.
@@ -95,8 +107,15 @@ class ReplaySession(boto3.Session):
             if client is None:
                 if len(self._clients) >= _MAX_CLIENTS:  # keys that never repeat: start over
                     self._clients.clear()
-                client = self._clients[key] = super().client(*args, **kwargs)
+                client = self._clients[key] = self._new_client(args, kwargs)
             return client
+
+    def _new_client(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A client whose standard-retry backoff draws :data:`BACKOFF_JITTER` (see the
+        module docstring); called under the clients lock."""
+        backoff = partial(standard.ExponentialBackoff, random=BACKOFF_JITTER)
+        with mock.patch.object(standard, "ExponentialBackoff", backoff):
+            return super().client(*args, **kwargs)
 
 
 _process_session: ReplaySession | None = None

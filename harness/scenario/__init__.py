@@ -13,6 +13,7 @@ from harness.scenario.loading import (
     load_scenario,
 )
 from harness.scenario.model import (
+    DYNAMODB_OPERATIONS,
     KIND_FIELDS,
     NETWORK_ERRORS,
     SCHEMA_VERSION,
@@ -21,6 +22,10 @@ from harness.scenario.model import (
     AttributeValue,
     ChunkEvent,
     Clock,
+    DynamoDBAnswer,
+    DynamoDBItem,
+    DynamoDBOperation,
+    DynamoDBScript,
     ErrorAnswer,
     EventStreamAnswer,
     ExceptionEvent,
@@ -40,6 +45,7 @@ from harness.scenario.model import (
 )
 
 __all__ = [
+    "DYNAMODB_OPERATIONS",
     "KIND_FIELDS",
     "NETWORK_ERRORS",
     "SCHEMA_VERSION",
@@ -48,6 +54,10 @@ __all__ = [
     "AttributeValue",
     "ChunkEvent",
     "Clock",
+    "DynamoDBAnswer",
+    "DynamoDBItem",
+    "DynamoDBOperation",
+    "DynamoDBScript",
     "ErrorAnswer",
     "EventStreamAnswer",
     "ExceptionEvent",

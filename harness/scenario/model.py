@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -226,6 +226,86 @@ def wire_item(item: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
     }
 
 
+#: The DynamoDB operations a scripted answer may stand in for: the ones the
+#: executor's checkpointer and lease send (``opx.checkpointing.store``, ``.lease``).
+DynamoDBOperation = Literal[
+    "BatchWriteItem", "DeleteItem", "PutItem", "Query", "TransactWriteItems"
+]
+DYNAMODB_OPERATIONS: tuple[str, ...] = get_args(DynamoDBOperation)
+#: What a write call stores, by the executor's key layout (see :class:`DynamoDBAnswer`).
+DynamoDBItem = Literal["head", "write", "lease"]
+
+
+class DynamoDBAnswer(_Strict):
+    """What DynamoDB answers the ``call``-th call (1-based, counted from the first
+    event; seeded items do not count) of ``operation`` -- and, with ``calls``, the
+    calls right after it -- instead of moto's happy answer.
+
+    ``item`` counts only the calls that write that kind of item, by the executor's
+    key layout (``opx.checkpointing.keys``): a checkpoint ``head``, a task's ``write``
+    (a batch: the item its chunks belong to) or the execution's ``lease``. Heads are
+    stored one step after another, while parallel branches store their writes at the
+    same time, so "the third head" names one call on every run where "the tenth
+    PutItem" may not.
+
+    ``faults`` are the attempts of each such call, in order (botocore retries a call
+    itself, so a fault per attempt -- four for DynamoDB's default -- is what reaches
+    the executor); an attempt after the last fault goes to moto. ``unprocessed``
+    answers a ``BatchWriteItem`` as DynamoDB does under load: moto stores the rest of
+    the batch and the answer lists the ``first`` N requests (or ``all``) in
+    ``UnprocessedItems``. Exactly one of the two.
+    """
+
+    operation: DynamoDBOperation
+    item: DynamoDBItem | None = None
+    call: Annotated[int, Field(ge=1)]
+    #: How many consecutive calls, from ``call`` on, get this answer.
+    calls: Annotated[int, Field(ge=1)] = 1
+    faults: list[Fault] = Field(default_factory=list)
+    unprocessed: Literal["all"] | Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> DynamoDBAnswer:
+        if bool(self.faults) == (self.unprocessed is not None):
+            raise ValueError("give either faults or unprocessed (exactly one)")
+        if self.item is not None and self.operation == "Query":
+            raise ValueError("item names what a call writes; a Query writes nothing")
+        if self.unprocessed is not None and self.operation != "BatchWriteItem":
+            raise ValueError(
+                f"unprocessed is a BatchWriteItem answer; {self.operation} has no UnprocessedItems"
+            )
+        return self
+
+
+class DynamoDBScript(_Strict):
+    """What DynamoDB answers the executor (``answers``, see :class:`DynamoDBAnswer`),
+    and which operations' calls the result lists: every operation ``log`` names or an
+    answer scripts -- so a reviewer sees each scripted answer and the calls it caused."""
+
+    answers: list[DynamoDBAnswer] = Field(default_factory=list)
+    log: list[DynamoDBOperation] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something(self) -> DynamoDBScript:
+        if not self.answers and not self.log:
+            raise ValueError("give answers or log (or leave dynamodb out)")
+        taken: dict[tuple[str, str | None, int], int] = {}
+        for n, answer in enumerate(self.answers):
+            for call in range(answer.call, answer.call + answer.calls):
+                earlier = taken.setdefault((answer.operation, answer.item, call), n)
+                if earlier != n:
+                    raise ValueError(
+                        f"answers[{n}]: {answer.operation} call {call} is already answered "
+                        f"by answers[{earlier}]"
+                    )
+        return self
+
+    @property
+    def logged(self) -> frozenset[str]:
+        """The operations whose calls a replay lists."""
+        return frozenset(self.log) | {answer.operation for answer in self.answers}
+
+
 class RedriveCommand(_Strict):
     """``redrive``: the operator's ``python -m opx.redrive`` run over the dead-letter
     queue. ``queue`` is created on moto with the scenario's events as its messages, in
@@ -238,7 +318,9 @@ class RedriveCommand(_Strict):
 
 #: Optional scenario fields that belong to some kinds only (``ScenarioKind.fields``
 #: says which kind reads which); a kind's files are written without the others.
-KIND_FIELDS = frozenset({"kind", "action_group", "setup", "checkpoint_items", "redrive"})
+KIND_FIELDS = frozenset(
+    {"kind", "action_group", "setup", "checkpoint_items", "dynamodb", "redrive"}
+)
 
 
 class Scenario(_Strict):
@@ -270,6 +352,10 @@ class Scenario(_Strict):
     #: anything it reads back as possibly tampered with. Written to the file only when
     #: there are any.
     checkpoint_items: list[TableItem] = Field(default_factory=list)
+    #: ``executor``: what DynamoDB answers the executor's checkpoint table instead of
+    #: moto's happy answers (network faults, unprocessed batch items), and which calls
+    #: the result lists. Written to the file only when set.
+    dynamodb: DynamoDBScript | None = None
     #: ``redrive``: the redrive command and its queue; ``events`` are the queue's
     #: message bodies (a string verbatim, anything else as its JSON).
     redrive: RedriveCommand | None = None
@@ -299,11 +385,14 @@ class Scenario(_Strict):
             exclude.add("delivery")
         if not self.checkpoint_items:
             exclude.add("checkpoint_items")
+        if self.dynamodb is None:
+            exclude.add("dynamodb")
         data = self.model_dump(mode="json", exclude_defaults=False, exclude=exclude)
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 __all__ = [
+    "DYNAMODB_OPERATIONS",
     "KIND_FIELDS",
     "NETWORK_ERRORS",
     "SCHEMA_VERSION",
@@ -312,6 +401,10 @@ __all__ = [
     "AttributeValue",
     "ChunkEvent",
     "Clock",
+    "DynamoDBAnswer",
+    "DynamoDBItem",
+    "DynamoDBOperation",
+    "DynamoDBScript",
     "ErrorAnswer",
     "EventStreamAnswer",
     "ExceptionEvent",

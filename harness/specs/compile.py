@@ -221,6 +221,7 @@ def _executor_recipe(spec: ExecutorSpec) -> authoring.ExecutorSpec:
         tags=spec.tags,
         env=env,
         delivery=spec.delivery,
+        dynamodb=None if spec.dynamodb is None else spec.dynamodb.script(),
         table=None
         if spec.table is None
         else authoring.TableSeed(

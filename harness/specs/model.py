@@ -23,12 +23,21 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationError,
     field_validator,
     model_validator,
 )
 
 from harness.authoring.tampering import Tamper
-from harness.scenario import ErrorAnswer, Fault, HttpAnswer, SetupCall
+from harness.scenario import (
+    DynamoDBAnswer,
+    DynamoDBOperation,
+    DynamoDBScript,
+    ErrorAnswer,
+    Fault,
+    HttpAnswer,
+    SetupCall,
+)
 
 __all__ = [
     "ACCOUNT",
@@ -43,6 +52,8 @@ __all__ = [
     "AgentSpec",
     "AnswerSpec",
     "AwsAnswerSpec",
+    "DynamoDBAnswerSpec",
+    "DynamoDBSpec",
     "Event",
     "ExecutorSpec",
     "ExpectSpec",
@@ -194,6 +205,39 @@ class TableSpec(_Spec):
     tamper: list[Tamper] = Field(default_factory=list)
 
 
+class DynamoDBAnswerSpec(DynamoDBAnswer):
+    """A scripted DynamoDB answer (``harness.scenario.DynamoDBAnswer``) whose faults
+    may repeat: ``{where: network, error: EndpointConnectionError, times: 4}`` is every
+    attempt of one call."""
+
+    faults: list[FaultSpec] = Field(default_factory=list)  # type: ignore[assignment]
+
+    def scripted(self) -> DynamoDBAnswer:
+        data = self.model_dump(exclude={"faults"})
+        faults = [f for fault in self.faults for f in fault.expanded()]
+        return DynamoDBAnswer.model_validate({**data, "faults": faults})
+
+
+class DynamoDBSpec(_Spec):
+    """What DynamoDB answers the executor's checkpoint table instead of moto's happy
+    answers, and which operations' calls the result lists
+    (``harness.scenario.DynamoDBScript``)."""
+
+    answers: list[DynamoDBAnswerSpec] = Field(default_factory=list)
+    log: list[DynamoDBOperation] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _valid_script(self) -> DynamoDBSpec:
+        try:  # overlapping answers, an empty script: named at $.dynamodb
+            self.script()
+        except ValidationError as exc:
+            raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        return self
+
+    def script(self) -> DynamoDBScript:
+        return DynamoDBScript(answers=[a.scripted() for a in self.answers], log=self.log)
+
+
 class _Common(_Spec):
     name: Name
     description: str
@@ -243,6 +287,8 @@ class ExecutorSpec(_Common):
     expect: ExpectSpec | None = None
     #: Start from a table an earlier run left, perhaps tampered with (see TableSpec).
     table: TableSpec | None = None
+    #: What DynamoDB answers instead of moto's happy answers (see DynamoDBSpec).
+    dynamodb: DynamoDBSpec | None = None
 
     @field_validator("agents", "agent_ids")
     @classmethod

@@ -3,7 +3,8 @@
 Requests read back through the service model (:mod:`.requests`), answered by an
 :class:`AnswerSource` (:mod:`.answers`), rendered as real HTTP bytes and Bedrock
 event streams (:mod:`.eventstream`) by the :class:`Transport` (:mod:`.transport`),
-with facts about Bedrock Agent requests and answers in one place (:mod:`.bedrock`).
+with facts about Bedrock Agent requests and answers in one place (:mod:`.bedrock`),
+and a scenario's scripted DynamoDB answers given by a layer (:mod:`.dynamodb`).
 """
 
 from harness.wire.answers import (
@@ -18,6 +19,7 @@ from harness.wire.answers import (
 )
 from harness.wire.bedrock import BEDROCK_SERVICE, INVOKE_AGENT, agent_of, stream_usage, usage_traces
 from harness.wire.changes import STALE_KINDS, ChangeKind, RequestChange, classify
+from harness.wire.dynamodb import DYNAMODB_SERVICE, DynamoDBAnswers
 from harness.wire.requests import canonical, fingerprint, request_body, request_params, service_name
 from harness.wire.transport import (
     ANSWERED_URL,
@@ -35,12 +37,14 @@ from harness.wire.unmatched import UnmatchedRequestError, unmatched_request
 __all__ = [
     "ANSWERED_URL",
     "BEDROCK_SERVICE",
+    "DYNAMODB_SERVICE",
     "INVOKE_AGENT",
     "MOTO_SERVICES",
     "STALE_KINDS",
     "AnswerSource",
     "Call",
     "ChangeKind",
+    "DynamoDBAnswers",
     "Exchange",
     "Layer",
     "LayerFactory",

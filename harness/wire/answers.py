@@ -101,7 +101,7 @@ def prepare_answers(index: int, interaction: Interaction) -> list[PreparedAnswer
         PreparedAnswer(
             index,
             n,
-            _fault_renderer(fault, interaction.service),
+            fault_renderer(fault, interaction.service),
             fault.latency_ms,
             f"fault:{fault.error}",
         )
@@ -237,7 +237,11 @@ class ScriptedAnswers(RecordedAnswers):
 # --------------------------------------------------------------------------- rendering
 
 
-def _fault_renderer(fault: Fault, service: str) -> Renderer:
+def fault_renderer(fault: Fault, service: str) -> Renderer:
+    """How ``fault`` answers a request to ``service``: an HTTP error, an in-stream
+    exception, or (``where: network``) the botocore connection error it names, raised
+    from the ``before-send`` hook -- for Bedrock interactions and scripted DynamoDB
+    answers (:mod:`harness.wire.dynamodb`) alike."""
     if fault.where == "network":
         return lambda params: _raise_network_error(fault.error, service, params)
     if fault.where == "stream":
@@ -316,6 +320,7 @@ __all__ = [
     "ScriptedAnswers",
     "WireRequest",
     "endpoint_url",
+    "fault_renderer",
     "http_body",
     "prepare_answers",
 ]
