@@ -244,7 +244,8 @@ def _redrive_recipe(spec: RedriveSpec) -> Any:
         for n, message in enumerate(spec.messages)
     ]
     command = spec.redrive
-    argv = ["--queue-url", queue_url(recipe.queue), "--function-name", command.function_name]
+    typed = queue_url(command.queue or recipe.queue)
+    argv = ["--queue-url", typed, "--function-name", command.function_name]
     if command.limit is not None:
         argv += ["--limit", str(command.limit)]
     if command.dry_run:

@@ -448,6 +448,9 @@ class RedriveCommandSpec(_Spec):
     dry_run: bool = False
     #: The function to invoke; the executor the replay deploys unless a typo is the point.
     function_name: Annotated[str, Field(min_length=1)] = "opx-executor-replay"
+    #: The queue named in ``--queue-url``; the replay's dead-letter queue unless a typo
+    #: is the point (the messages are always sent to the replay's queue).
+    queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,80}$")] | None = None
 
 
 class RedriveSpec(ExecutorSpec):
