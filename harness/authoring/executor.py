@@ -28,15 +28,18 @@ from harness.authoring.draft import draft
 from harness.authoring.tampering import TamperError, tamper
 from harness.replayer import CHECKPOINT_TABLE, Replayer
 from harness.scenario import (
+    BytesChunkEvent,
     ChunkEvent,
     DynamoDBScript,
     ErrorAnswer,
     EventStreamAnswer,
     Fault,
     Interaction,
+    ReturnControlEvent,
     Scenario,
     TraceEvent,
     boto3_item,
+    escape_bytes,
     wire_item,
 )
 from harness.wire import (
@@ -53,11 +56,14 @@ DEFAULT_MODEL = "anthropic.claude-3-5-sonnet-20241022-v2:0"
 
 @dataclass(frozen=True)
 class AgentScript:
-    """What one agent answers. ``output`` is a dict (sent as JSON) or raw text (to
-    script malformed completions); ``error`` replaces the answer by a permanent
-    HTTP error; ``faults`` precede the answer (retried by the executor)."""
+    """What one agent answers. ``output`` is a dict (sent as JSON), raw text (to
+    script malformed completions) or bytes (a completion that is not UTF-8);
+    ``error`` replaces the answer by a permanent HTTP error; ``faults`` precede the
+    answer (retried by the executor); ``return_control`` (a ReturnControlPayload)
+    is sent after the traces, and with no ``output`` it is the whole answer: no text,
+    as an agent with a RETURN_CONTROL action group answers."""
 
-    output: Mapping[str, Any] | str | None = None
+    output: Mapping[str, Any] | str | bytes | None = None
     input_tokens: int = 1200
     output_tokens: int = 300
     model_id: str = DEFAULT_MODEL
@@ -67,6 +73,7 @@ class AgentScript:
     chunks: int = 2
     #: Trace events after the usage traces, before the completion (``failureTrace``...).
     traces: tuple[Mapping[str, Any], ...] = ()
+    return_control: Mapping[str, Any] | None = None
 
     def interaction(self, service: str, operation: str, request: dict[str, Any]) -> Interaction:
         return Interaction(
@@ -80,16 +87,34 @@ class AgentScript:
         )
 
     def _stream(self) -> EventStreamAnswer:
-        text = self.output if isinstance(self.output, str) else json.dumps(self.output, indent=1)
-        size = max(1, -(-len(text) // self.chunks))
-        pieces = [text[i : i + size] for i in range(0, len(text), size)] or [""]
+        control = (
+            [ReturnControlEvent(return_control=dict(self.return_control))]
+            if self.return_control is not None
+            else []
+        )
         return EventStreamAnswer(
             events=[
                 *usage_traces(self.model_id, self.input_tokens, self.output_tokens),
                 *(TraceEvent(trace=dict(trace)) for trace in self.traces),
-                *(ChunkEvent(chunk=p) for p in pieces),
+                *control,
+                *self._chunks(),
             ]
         )
+
+    def _chunks(self) -> list[ChunkEvent | BytesChunkEvent]:
+        if self.output is None and self.return_control is not None:
+            return []
+        if isinstance(self.output, bytes):
+            # Split the bytes themselves: a chunk boundary may fall inside a character.
+            size = max(1, -(-len(self.output) // self.chunks))
+            return [
+                BytesChunkEvent(chunk_bytes=escape_bytes(self.output[i : i + size]))
+                for i in range(0, len(self.output), size)
+            ] or [ChunkEvent(chunk="")]
+        text = self.output if isinstance(self.output, str) else json.dumps(self.output, indent=1)
+        size = max(1, -(-len(text) // self.chunks))
+        pieces = [text[i : i + size] for i in range(0, len(text), size)] or [""]
+        return [ChunkEvent(chunk=p) for p in pieces]
 
 
 def agent_output(

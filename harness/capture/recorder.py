@@ -14,7 +14,6 @@ go live; credential calls and the checkpoint table pass through untouched.
 from __future__ import annotations
 
 import base64
-import codecs
 import json
 import os
 import threading
@@ -31,14 +30,17 @@ from botocore.utils import get_environ_proxies
 
 from harness.scenario import (
     Answer,
+    BytesChunkEvent,
     ChunkEvent,
     ErrorAnswer,
     EventStreamAnswer,
     ExceptionEvent,
     HttpAnswer,
+    ReturnControlEvent,
     StreamError,
     StreamEvent,
     TraceEvent,
+    escape_bytes,
 )
 from harness.wire import ANSWERED_URL, request_body
 from harness.wire.eventstream import error_response, http_response
@@ -232,18 +234,20 @@ def decode_stream(data: bytes) -> list[StreamEvent]:
     joins every chunk's bytes and gives boundaries no meaning, while a boundary
     splitting a secret would hide it from the scrubber (half a token matches no
     pattern). Decoding the joined bytes also keeps a multi-byte character that
-    straddled two chunks whole.
+    straddled two chunks whole. Joined bytes that are not UTF-8 are stored as they
+    came (:class:`BytesChunkEvent`): the executor's answer to them is what the
+    scenario is about.
     """
     buffer = EventStreamBuffer()
     buffer.add_data(data)
-    text = codecs.getincrementaldecoder("utf-8")()
     events: list[StreamEvent] = []
     completion: int | None = None
-    pieces: list[str] = []
+    pieces: list[bytes] = []
     try:
         for message in buffer:
             headers = message.headers
             kind = headers.get(":message-type")
+            event_type = headers.get(":event-type")
             if kind == "exception":
                 payload = json.loads(message.payload or b"{}")
                 error = StreamError(
@@ -255,26 +259,34 @@ def decode_stream(data: bytes) -> list[StreamEvent]:
                     type=headers[":error-code"], message=headers.get(":error-message", "")
                 )
                 events.append(ExceptionEvent(exception=error))
-            elif headers.get(":event-type") == "chunk":
+            elif event_type == "chunk":
                 if completion is None:
                     completion = len(events)
                     events.append(ChunkEvent(chunk=""))
-                pieces.append(text.decode(base64.b64decode(json.loads(message.payload)["bytes"])))
-            elif headers.get(":event-type") == "trace":
+                pieces.append(base64.b64decode(json.loads(message.payload)["bytes"]))
+            elif event_type == "trace":
                 events.append(TraceEvent(trace=json.loads(message.payload)["trace"]))
+            elif event_type == "returnControl":
+                payload = json.loads(message.payload)
+                if not isinstance(payload, dict):
+                    raise ValueError("a returnControl payload is a JSON object")
+                events.append(ReturnControlEvent(return_control=payload))
             else:
                 raise RecordingError(
-                    f"InvokeAgent event {headers.get(':event-type')!r} cannot be stored "
-                    "in a scenario yet"
+                    f"InvokeAgent event {event_type!r} cannot be stored in a scenario yet"
                 )
-        pieces.append(text.decode(b"", final=True))
-    except UnicodeDecodeError:
-        raise RecordingError("the completion is not valid UTF-8") from None
     except (KeyError, ValueError, ParserError) as exc:
         raise RecordingError(f"malformed event stream ({type(exc).__name__}: {exc})") from None
     if completion is not None:
-        events[completion] = ChunkEvent(chunk="".join(pieces))
+        events[completion] = _completion(b"".join(pieces))
     return events
+
+
+def _completion(joined: bytes) -> ChunkEvent | BytesChunkEvent:
+    try:
+        return ChunkEvent(chunk=joined.decode("utf-8"))
+    except UnicodeDecodeError:
+        return BytesChunkEvent(chunk_bytes=escape_bytes(joined))
 
 
 __all__ = [

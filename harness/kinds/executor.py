@@ -32,6 +32,7 @@ from harness.scenario import (
     ErrorAnswer,
     EventStreamAnswer,
     ExceptionEvent,
+    Fault,
     HttpAnswer,
     Interaction,
     Scenario,
@@ -324,11 +325,15 @@ def bedrock_calls(scenario: Scenario, calls: list[Call]) -> list[dict[str, Any]]
         usage = {"input_tokens": 0, "output_tokens": 0}
         model_id = None
         where, code = _failure(interaction, call.attempt)
-        streamed = call.attempt >= len(interaction.faults) and isinstance(
-            interaction.response, EventStreamAnswer
-        )
-        if streamed:
-            usage, model_id = stream_usage(interaction.response)
+        billed: EventStreamAnswer | Fault | None = None
+        if call.attempt < len(interaction.faults):
+            fault = interaction.faults[call.attempt]
+            billed = fault if fault.traces else None  # a stream fault the model ran before
+        elif isinstance(interaction.response, EventStreamAnswer):
+            billed = interaction.response
+        streamed = billed is not None
+        if billed is not None:
+            usage, model_id = stream_usage(billed)
         rows.append(
             {
                 "service": call.service,

@@ -21,8 +21,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    model_serializer,
     model_validator,
 )
+from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
 from harness.kinds.registry import DEFAULT_KIND, KIND_NAMES, ScenarioKindName, kind_named
 
@@ -37,6 +39,58 @@ class ChunkEvent(_Strict):
     """A ``chunk`` of completion text (the service sends bytes; UTF-8 here)."""
 
     chunk: str
+
+
+_ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2})|\\")
+
+
+def escape_bytes(data: bytes) -> str:
+    """Bytes as readable text: UTF-8 where they decode, each byte that does not as
+    ``\\xNN`` (lower-case hex), each backslash doubled -- so the form is reversible
+    (:func:`unescape_bytes`), a reviewer reads the text around the bad byte, and the
+    scrubber and secret detector still see it (base64 would hide both)."""
+    return data.replace(b"\\", b"\\\\").decode("utf-8", errors="backslashreplace")
+
+
+def unescape_bytes(text: str) -> bytes:
+    """Inverse of :func:`escape_bytes`; a backslash starting neither ``\\\\`` nor
+    ``\\xNN`` is an error (a hand edit that broke the form)."""
+    out = bytearray()
+    position = 0
+    for match in _ESCAPE.finditer(text):
+        escape = match.group(1)
+        if escape is None:
+            raise ValueError(
+                f"a backslash at character {match.start()} starts neither \\\\ nor \\xNN"
+            )
+        out += text[position : match.start()].encode("utf-8")
+        out += b"\\" if escape == "\\" else bytes([int(escape[1:], 16)])
+        position = match.end()
+    out += text[position:].encode("utf-8")
+    return bytes(out)
+
+
+def _escaped_bytes(text: str) -> str:
+    unescape_bytes(text)
+    return text
+
+
+class BytesChunkEvent(_Strict):
+    """A ``chunk`` whose bytes are not UTF-8: ``chunk_bytes`` is their
+    :func:`escape_bytes` form (``"entr\\xe9e"`` for Latin-1 ``entrée``).
+
+    A type of its own rather than an alternative field on :class:`ChunkEvent`: every
+    existing file keeps its one-key ``{"chunk": ...}`` shape, a reader sees at a glance
+    that this completion is *not* text, and no event can hold both or neither. The
+    recorder writes one only when the joined completion does not decode.
+    """
+
+    chunk_bytes: Annotated[str, AfterValidator(_escaped_bytes)]
+
+    @property
+    def data(self) -> bytes:
+        """The raw bytes the service sent."""
+        return unescape_bytes(self.chunk_bytes)
 
 
 class TraceEvent(_Strict):
@@ -56,7 +110,15 @@ class ExceptionEvent(_Strict):
     exception: StreamError
 
 
-StreamEvent = ChunkEvent | TraceEvent | ExceptionEvent
+class ReturnControlEvent(_Strict):
+    """A ``returnControl`` event: the ReturnControlPayload (``invocationId``,
+    ``invocationInputs``) an agent with a RETURN_CONTROL action group sends instead of
+    text, asking the caller to run the action and send the result back."""
+
+    return_control: dict[str, Any]
+
+
+StreamEvent = ChunkEvent | BytesChunkEvent | TraceEvent | ExceptionEvent | ReturnControlEvent
 
 
 class EventStreamAnswer(_Strict):
@@ -117,6 +179,10 @@ class Fault(_Strict):
     status: Annotated[int, Field(ge=400, le=599)] = 429
     message: str = ""
     latency_ms: Annotated[int, Field(ge=0)] = 0
+    #: ``where: "stream"`` only: trace events the stream sent before the error -- the
+    #: model ran, so its usage traces bill the failed attempt. Written to the file only
+    #: when there are any.
+    traces: list[TraceEvent] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _network_error_is_botocores(self) -> Fault:
@@ -124,7 +190,17 @@ class Fault(_Strict):
             raise ValueError(
                 f"a network fault raises one of {', '.join(NETWORK_ERRORS)}; got {self.error!r}"
             )
+        if self.traces and self.where != "stream":
+            raise ValueError("traces come before an in-stream error: only a stream fault has them")
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_empty_traces(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Faults without traces keep the form every earlier file has.
+        data: dict[str, Any] = handler(self)
+        if not self.traces:
+            data.pop("traces", None)
+        return data
 
 
 #: Where an interaction's answer came from -- which decides how a refresh renews it:
@@ -399,6 +475,7 @@ __all__ = [
     "SETUP_SERVICE_IDS",
     "Answer",
     "AttributeValue",
+    "BytesChunkEvent",
     "ChunkEvent",
     "Clock",
     "DynamoDBAnswer",
@@ -413,6 +490,7 @@ __all__ = [
     "Interaction",
     "Provenance",
     "RedriveCommand",
+    "ReturnControlEvent",
     "Scenario",
     "SetupCall",
     "StreamError",
@@ -420,5 +498,7 @@ __all__ = [
     "TableItem",
     "TraceEvent",
     "boto3_item",
+    "escape_bytes",
+    "unescape_bytes",
     "wire_item",
 ]

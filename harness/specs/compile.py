@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from harness import authoring
 from harness.authoring import AgentScript, AwsAnswer, agent_output, invocation_event
-from harness.scenario import Scenario, SetupCall, error_line, json_path
+from harness.scenario import Scenario, SetupCall, error_line, json_path, unescape_bytes
 from harness.specs.generators import GENERATORS
 from harness.specs.model import (
     ActionGroupSpec,
@@ -305,6 +305,8 @@ def agent_script(spec: AgentSpec, where: str = "$") -> AgentScript:
     """The authoring script of one agent block (generators expanded; ``where`` names
     the block in their errors) -- for specs and for ``opx-harness serve`` overrides."""
     output: Any = expand(spec.output, f"{where}.output")
+    if spec.output_bytes is not None:
+        output = unescape_bytes(spec.output_bytes)
     if spec.answer is not None:
         answer = spec.answer
         output = agent_output(
@@ -326,6 +328,7 @@ def agent_script(spec: AgentSpec, where: str = "$") -> AgentScript:
         faults=tuple(f for fault in spec.faults for f in fault.expanded()),
         error=spec.error,
         traces=tuple(spec.traces),
+        return_control=expand(spec.return_control, f"{where}.return_control"),
     )
 
 

@@ -37,7 +37,9 @@ from harness.scenario import (
     Fault,
     HttpAnswer,
     SetupCall,
+    unescape_bytes,
 )
+from harness.wire import usage_traces
 
 __all__ = [
     "ACCOUNT",
@@ -107,9 +109,26 @@ class FaultSpec(Fault):
     "503 three times, then ..." reads as one entry."""
 
     times: Annotated[int, Field(ge=1)] = 1
+    #: ``where: stream`` only: the model ran before the stream broke -- ``[input,
+    #: output]`` tokens of ``model``, sent as usage traces before the error, so the
+    #: failed attempt is billed (and the budget may refuse the retry).
+    tokens: tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]] | None = None
+    model: str = DEFAULT_MODEL
+
+    @model_validator(mode="after")
+    def _tokens_in_a_stream(self) -> FaultSpec:
+        if self.tokens is not None and self.where != "stream":
+            raise ValueError("tokens bill a stream the model ran in: only where: stream has them")
+        if "model" in self.model_fields_set and self.tokens is None:
+            raise ValueError("model names who billed the tokens: give tokens too")
+        return self
 
     def expanded(self) -> list[Fault]:
-        fault = Fault.model_validate(self.model_dump(exclude={"times"}))
+        data = self.model_dump(exclude={"times", "tokens", "model"})
+        if self.tokens is not None:
+            traces = usage_traces(self.model, *self.tokens)
+            data["traces"] = [*traces, *data.get("traces", [])]
+        fault = Fault.model_validate(data)
         return [fault] * self.times
 
 
@@ -152,12 +171,36 @@ class AgentSpec(_Spec):
     #: Extra trace events, sent after the usage traces and before the completion
     #: (a ``failureTrace`` with its ``failureReason``, say), each a Bedrock ``trace``.
     traces: list[dict[str, Any]] = Field(default_factory=list)
+    #: A completion whose bytes are not UTF-8, written as text with each such byte
+    #: ``\xNN`` and each backslash doubled (``harness.scenario.escape_bytes``): the raw
+    #: ``chunk`` bytes, split across chunks as text is.
+    output_bytes: str | None = None
+    #: A ``returnControl`` event (the ReturnControlPayload: ``invocationId``,
+    #: ``invocationInputs``), sent after the traces; with no ``answer`` or output it is
+    #: the whole answer, as from an agent with a RETURN_CONTROL action group.
+    return_control: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _one_output(self) -> AgentSpec:
-        if self.answer is not None and self.output is not None:
-            raise ValueError("give either answer or output, not both")
+        given = [
+            name for name in ("answer", "output", "output_bytes") if getattr(self, name) is not None
+        ]
+        if len(given) > 1:
+            raise ValueError(f"give one of answer, output, output_bytes; got {' and '.join(given)}")
+        if self.output_bytes is not None:
+            unescape_bytes(self.output_bytes)  # a broken escape is named here
         return self
+
+    @property
+    def silent(self) -> bool:
+        """The agent ends without text: an empty completion, a ``failureTrace``, or
+        a ``returnControl`` instead of an answer -- it has no answer to size."""
+        no_output = self.answer is None and self.output is None and self.output_bytes is None
+        return (
+            self.output == ""
+            or any("failureTrace" in t for t in self.traces)
+            or (self.return_control is not None and no_output)
+        )
 
 
 class IncidentSpec(_Spec):
@@ -323,14 +366,27 @@ class ExecutorSpec(_Common):
                         "(rule: realistic prompt size)"
                     )
                 low, high = OUTPUT_TOKENS
-                # An agent ending without text -- an empty completion, or a failure trace --
-                # has no answer to size.
-                failed = agent.output == "" or any("failureTrace" in t for t in agent.traces)
-                if not low <= tokens_out <= high and not (agent.truncated or failed):
+                # An agent ending without text (:attr:`AgentSpec.silent`) has no answer to size.
+                if not low <= tokens_out <= high and not (agent.truncated or agent.silent):
                     raise ValueError(
                         f"{name}.tokens: output tokens {tokens_out} outside {low}-{high} (rule: "
                         "realistic answer size; set truncated: true for a completion cut off "
                         "at the limit)"
+                    )
+            for n, fault in enumerate(agent.faults):
+                # A billed failed attempt read the same prompt: the same realism rules.
+                if fault.tokens is None:
+                    continue
+                low, high = INPUT_TOKENS
+                if not low <= fault.tokens[0] <= high:
+                    raise ValueError(
+                        f"{name}.faults[{n}].tokens: input tokens {fault.tokens[0]} outside "
+                        f"{low}-{high} (rule: realistic prompt size)"
+                    )
+                if not pricing.is_priced(fault.model) and not agent.unpriced:
+                    raise ValueError(
+                        f"{name}.faults[{n}].model: {fault.model!r} is not in "
+                        "opx/data/pricing.json (rule: every model priced)"
                     )
             if not pricing.is_priced(agent.model) and not agent.unpriced:
                 raise ValueError(

@@ -33,6 +33,7 @@ import botocore.exceptions
 from botocore.awsrequest import AWSResponse
 
 from harness.scenario import (
+    BytesChunkEvent,
     ChunkEvent,
     ErrorAnswer,
     EventStreamAnswer,
@@ -40,7 +41,10 @@ from harness.scenario import (
     Fault,
     HttpAnswer,
     Interaction,
+    ReturnControlEvent,
     Scenario,
+    StreamError,
+    StreamEvent,
 )
 from harness.wire.bedrock import agent_of
 from harness.wire.eventstream import (
@@ -51,6 +55,7 @@ from harness.wire.eventstream import (
     eventstream_response,
     exception_event,
     http_response,
+    return_control_event,
     trace_event,
 )
 from harness.wire.requests import fingerprint
@@ -245,8 +250,15 @@ def fault_renderer(fault: Fault, service: str) -> Renderer:
     if fault.where == "network":
         return lambda params: _raise_network_error(fault.error, service, params)
     if fault.where == "stream":
-        frames = encode_stream([exception_event(fault.error, fault.message)])
-        return lambda params: eventstream_response(frames, session_id=params.get("sessionId"))
+        # Traces first (the model ran and billed), then the error that ends the stream.
+        error = StreamError(type=fault.error, message=fault.message)
+        events: list[StreamEvent] = [*fault.traces, ExceptionEvent(exception=error)]
+
+        def render_fault(params: dict[str, Any]) -> AWSResponse:
+            frames = encode_stream(_stream_events(events, params))
+            return eventstream_response(frames, session_id=params.get("sessionId"))
+
+        return render_fault
     return lambda params: error_response(fault.status, fault.error, fault.message)
 
 
@@ -277,7 +289,7 @@ def _answer_renderer(answer: EventStreamAnswer | ErrorAnswer | HttpAnswer) -> Re
         return lambda params: http_response(answer.status, answer.headers, body)
 
     def render(params: dict[str, Any]) -> AWSResponse:
-        frames = encode_stream(_stream_events(answer, params))
+        frames = encode_stream(_stream_events(answer.events, params))
         return eventstream_response(frames, session_id=params.get("sessionId"))
 
     return render
@@ -292,11 +304,15 @@ def http_body(answer: HttpAnswer) -> bytes:
     return json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _stream_events(answer: EventStreamAnswer, params: dict[str, Any]) -> list[Event]:
+def _stream_events(items: list[StreamEvent], params: dict[str, Any]) -> list[Event]:
     events: list[Event] = []
-    for item in answer.events:
+    for item in items:
         if isinstance(item, ChunkEvent):
             events.append(chunk_event(item.chunk))
+        elif isinstance(item, BytesChunkEvent):
+            events.append(chunk_event(item.data))
+        elif isinstance(item, ReturnControlEvent):
+            events.append(return_control_event(item.return_control))
         elif isinstance(item, ExceptionEvent):
             events.append(exception_event(item.exception.type, item.exception.message))
         else:

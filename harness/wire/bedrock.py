@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.scenario import EventStreamAnswer, TraceEvent
+from harness.scenario import EventStreamAnswer, Fault, TraceEvent
 
 #: ``(service id, operation)`` of the call every agent run makes.
 INVOKE_AGENT = ("bedrock-agent-runtime", "InvokeAgent")
@@ -27,13 +27,15 @@ def agent_of(params: Mapping[str, Any]) -> str | None:
     return agent if isinstance(agent, str) else None
 
 
-def stream_usage(answer: EventStreamAnswer) -> tuple[dict[str, int], str | None]:
+def stream_usage(answer: EventStreamAnswer | Fault) -> tuple[dict[str, int], str | None]:
     """Tokens and model the recorded traces report -- what Bedrock would bill --
-    folded by the executor's own accounting rules."""
+    folded by the executor's own accounting rules. A stream ``Fault``'s traces count
+    too: the model ran before the stream broke, and Bedrock bills it."""
     from opx.agents.stream import StreamCollector
 
     collector = StreamCollector()
-    for event in answer.events:
+    events = answer.events if isinstance(answer, EventStreamAnswer) else answer.traces
+    for event in events:
         if isinstance(event, TraceEvent):
             collector.add({"trace": {"trace": event.trace}})
     usage = {"input_tokens": collector.input_tokens, "output_tokens": collector.output_tokens}

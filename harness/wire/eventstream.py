@@ -108,6 +108,13 @@ def chunk_event(text: str | bytes) -> Event:
     return _event("chunk", {"bytes": base64.b64encode(data).decode("ascii")})
 
 
+def return_control_event(payload: Mapping[str, Any]) -> Event:
+    """A ``returnControl`` event: the ReturnControlPayload (``invocationId``,
+    ``invocationInputs``), the whole JSON body as botocore's model reads it (the
+    shape has no ``eventpayload`` member)."""
+    return _event("returnControl", payload)
+
+
 def trace_event(
     trace: Mapping[str, Any],
     *,
