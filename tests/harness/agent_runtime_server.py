@@ -27,6 +27,7 @@ from harness.wire.eventstream import (
     exception_event,
     model_input_trace,
     model_output_trace,
+    return_control_event,
     trace_event,
 )
 
@@ -86,6 +87,52 @@ def throttled_in_stream() -> Reply:
             trace_event(model_input_trace(MODEL)),
             trace_event(model_output_trace(40, 0)),
             exception_event("throttlingException", "Rate exceeded"),
+        )
+    )
+
+
+#: What an agent with a RETURN_CONTROL action group asks its caller to run.
+CONTROL = {
+    "invocationId": "5d0c2b7e-1f3a-4c89-9e6d-2b7a4f0c8e13",
+    "invocationInputs": [
+        {
+            "functionInvocationInput": {
+                "actionGroup": "blast-radius-lookup",
+                "actionInvocationType": "RESULT",
+                "agentId": "OPXRISK001",
+                "function": "list_dependents",
+                "parameters": [{"name": "service", "type": "string", "value": "checkout"}],
+            }
+        }
+    ],
+}
+#: A contract answer encoded in Latin-1: not UTF-8 at its e-acute.
+LATIN1 = json.dumps(
+    agent_output("The entrée schema changed", [("rollback", "Roll back", 0.8)]),
+    ensure_ascii=False,
+).encode("latin-1")
+
+
+def return_control_reply() -> Reply:
+    """Usage traces, then a ``returnControl`` event and no text."""
+    return Reply(
+        events=(
+            trace_event(model_input_trace(MODEL)),
+            trace_event(model_output_trace(1100, 60)),
+            return_control_event(CONTROL),
+        )
+    )
+
+
+def latin1_reply() -> Reply:
+    """:data:`LATIN1`, cut in two chunks right after its bad byte."""
+    cut = LATIN1.index(b"\xe9") + 1
+    return Reply(
+        events=(
+            trace_event(model_input_trace(MODEL)),
+            trace_event(model_output_trace(1200, 250)),
+            chunk_event(LATIN1[:cut]),
+            chunk_event(LATIN1[cut:]),
         )
     )
 

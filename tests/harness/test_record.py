@@ -21,11 +21,24 @@ import pytest
 from harness.capture.recorder import Recorder
 from harness.cli import main
 from harness.replayer import replay
-from harness.scenario import HttpAnswer, Interaction, Scenario, load_scenario
+from harness.scenario import (
+    BytesChunkEvent,
+    EventStreamAnswer,
+    HttpAnswer,
+    Interaction,
+    ReturnControlEvent,
+    Scenario,
+    escape_bytes,
+    load_scenario,
+)
 from opx.state import ALL_AGENTS
 from tests.harness.agent_runtime_server import (
+    CONTROL,
+    LATIN1,
     AgentRuntime,
     http_error,
+    latin1_reply,
+    return_control_reply,
     serve,
     throttled_in_stream,
 )
@@ -314,3 +327,35 @@ def test_the_recorder_keeps_reads_and_refuses_writes(moto_server: str) -> None:
         again = boto3.client("logs").describe_log_groups(logGroupNamePrefix="/opx/")
     assert env.transport.unmatched == []
     assert again["logGroups"] == listed["logGroups"]
+
+
+def test_return_control_and_bytes_that_are_not_text_are_recorded(
+    tmp_path: Path, runtime: AgentRuntime
+) -> None:
+    """Two answers the recorder used to refuse: an agent answering ``returnControl``
+    and no text, and one whose completion (split across chunks) is Latin-1. Both are
+    stored, and the offline replay reproduces the live executor's result."""
+    runtime.scripts["risk-blast-radius"] = [return_control_reply()]
+    runtime.scripts["change-intelligence"] = [latin1_reply()]
+    assert _record(tmp_path, sample_event("opx_incident"), "live-stream-shapes") == 0
+    scenario = load_scenario(tmp_path / "scenarios" / "live-stream-shapes.json")
+    events = {
+        i.request["inputText"]["agent"]: i.response.events
+        for i in scenario.interactions
+        if isinstance(i.response, EventStreamAnswer)
+    }
+    assert ReturnControlEvent(return_control=CONTROL) in events["risk-blast-radius"]
+    assert BytesChunkEvent(chunk_bytes=escape_bytes(LATIN1)) in events["change-intelligence"]
+    snapshot = (tmp_path / "snapshots" / "live-stream-shapes.json").read_text(encoding="utf-8")
+    assert replay(scenario).to_canonical_json() == snapshot
+    hypotheses = json.loads(snapshot)["final_state"]["hypotheses"]
+    bad_byte = LATIN1.index("é".encode("latin-1"))
+    assert hypotheses["risk-blast-radius"]["error"] == {
+        "code": "EMPTY_COMPLETION",
+        "message": "the agent returned no text; it requested return of control, "
+        "which opx does not support",
+    }
+    assert hypotheses["change-intelligence"]["error"] == {
+        "code": "MALFORMED_OUTPUT",
+        "message": f"completion is not valid UTF-8 (byte {bad_byte})",
+    }
