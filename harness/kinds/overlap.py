@@ -60,6 +60,7 @@ class OverlapTimeoutError(RuntimeError):
     """A staged hold waited :data:`HOLD_SECONDS` for something that never happened:
     the message names the delivery, where it was held and what it waited for."""
 
+
 #: Real seconds the held delivery may wait for the others before it goes on anyway.
 HOLD_SECONDS = 30.0
 _POLL_S = 0.005
