@@ -187,7 +187,7 @@ class ExecutorSpec:
     tags: list[str] = field(default_factory=list)
     env: Mapping[str, str] = field(default_factory=dict)
     #: ``concurrent``: the events overlap (see :mod:`harness.kinds.overlap`).
-    delivery: Literal["sequential", "concurrent"] = "sequential"
+    delivery: Literal["sequential", "concurrent", "concurrent-late"] = "sequential"
     #: Start from the table an earlier run left (``None``: an empty table).
     table: TableSeed | None = None
     #: What DynamoDB answers instead of moto (``None``: moto's answers, unlogged).

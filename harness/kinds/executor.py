@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness import canonical
 from harness.kinds.base import KindFieldError, ScenarioKind
-from harness.kinds.overlap import Overlap, deliver_overlapping
+from harness.kinds.overlap import Overlap, deliver_late, deliver_overlapping
 from harness.replayer import (
     CHECKPOINT_TABLE,
     LambdaContext,
@@ -179,20 +179,22 @@ class ExecutorKind(ScenarioKind):
         return (Overlap, DynamoDBAnswers)
 
     def deliver(self, scenario: Scenario, transport: TransportLayer) -> list[Any]:
-        """Each event once, in order -- or overlapping (``delivery: concurrent``, see
-        :mod:`.overlap`); a failure the executor signals to Lambda by raising
+        """Each event once, in order -- or overlapping (``delivery: concurrent``, or
+        ``concurrent-late``: the duplicate takes the lease just after the first
+        finished; see :mod:`.overlap`); a failure the executor signals to Lambda by raising
         (:class:`opx.errors.ExecutionRetryError`, so Lambda retries and then
         dead-letters) is recorded as the structured response it carries."""
         from opx.errors import response_of
         from opx.lambda_handler import handler
 
-        if scenario.delivery == "concurrent":
+        if scenario.delivery != "sequential":
             # Overlapping deliveries are separate invocations: request ids of their own.
             def invoke(event: Any, n: int) -> Any:
                 context = LambdaContext(aws_request_id=f"replay-{n}")
                 return response_of(handler, event, context)
 
-            return deliver_overlapping(scenario.events, transport, invoke)
+            stage = deliver_late if scenario.delivery == "concurrent-late" else deliver_overlapping
+            return stage(scenario.events, transport, invoke)
         return [response_of(handler, event, LambdaContext()) for event in scenario.events]
 
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:

@@ -414,9 +414,11 @@ class Scenario(_Strict):
     #: Delivered to the handler in order; more than one models redelivery.
     events: Annotated[list[Any], Field(min_length=1)]
     #: ``concurrent``: EventBridge delivers the events at once (at-least-once delivery
-    #: sometimes overlaps): the second arrives while the first is running. Written to
+    #: sometimes overlaps): the second arrives while the first is running.
+    #: ``concurrent-late``: the second has read the state (incomplete) and takes the
+    #: lease just after the first finished (:mod:`harness.kinds.overlap`). Written to
     #: the file only when not ``sequential``.
-    delivery: Literal["sequential", "concurrent"] = "sequential"
+    delivery: Literal["sequential", "concurrent", "concurrent-late"] = "sequential"
     interactions: list[Interaction] = Field(default_factory=list)
     #: ``action-group``: the group (``opx.action_groups.registry`` name) whose handler
     #: each event is delivered to.

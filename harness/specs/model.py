@@ -318,8 +318,9 @@ class ExecutorSpec(_Common):
     #: The incident event, delivered ``deliveries`` times (2 models a redelivery) ...
     incident: IncidentSpec | None = None
     deliveries: Annotated[int, Field(ge=1)] = 1
-    #: ``concurrent``: the deliveries overlap (the second arrives mid-run of the first).
-    delivery: Literal["sequential", "concurrent"] = "sequential"
+    #: ``concurrent``: the deliveries overlap (the second arrives mid-run of the first);
+    #: ``concurrent-late``: the second takes the lease just after the first finished.
+    delivery: Literal["sequential", "concurrent", "concurrent-late"] = "sequential"
     #: ... or the events verbatim (another source, a broken producer).
     events: list[Any] = Field(default_factory=list)
     #: Production-style agent ids: ``agent: [agent id, alias id]`` becomes the
