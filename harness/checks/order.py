@@ -4,7 +4,8 @@ the unforced replay's bytes (:mod:`harness.checks.ordering` forces the order).""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from harness.checks.base import Check, CheckContext, not_applicable
@@ -23,12 +24,16 @@ def fixed_orders() -> list[tuple[str, ...]]:
     return [agents, agents[::-1], agents[2:] + agents[:2]]
 
 
-def replay_in_order(scenario: Scenario, order: Sequence[str]) -> tuple[ReplayResult, list[str]]:
-    """One replay with the first wave released in ``order``; also the order observed."""
+def replay_in_order(
+    scenario: Scenario, order: Sequence[str], calls: Mapping[str, int] | None = None
+) -> tuple[ReplayResult, list[str]]:
+    """One replay with the first wave released in ``order``; also the order observed.
+    ``calls``: how many times the unforced replay called each agent (see
+    :class:`~harness.checks.ordering.CompletionOrder`)."""
     layers: list[CompletionOrder] = []
 
     def layer(inner: TransportLayer) -> CompletionOrder:
-        layers.append(CompletionOrder(inner, order))
+        layers.append(CompletionOrder(inner, order, calls))
         return layers[-1]
 
     result = Replayer(layers=[layer]).run(scenario)
@@ -48,9 +53,10 @@ def check_completion_order(
     started = time.perf_counter()
     base = baseline if baseline is not None else replay(scenario)
     reference = base.to_compact_json()
+    calls = Counter(call["agent"] for call in base.canonical().get("bedrock_calls", []))
     tried: list[list[str]] = []
     for order in orders:
-        result, released = replay_in_order(scenario, order)
+        result, released = replay_in_order(scenario, order, calls)
         # Agents the executor never called are absent; the rest must follow ``order``.
         if released != [a for a in order if a in released]:
             raise AssertionError(f"agents released as {released}, not in order {list(order)}")

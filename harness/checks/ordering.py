@@ -4,9 +4,13 @@ Left alone, the first-wave threads reach Bedrock in whatever order the scheduler
 picks -- nearly always the same one on a given machine, so an order dependence in
 consensus or cost would hide for months. :class:`CompletionOrder`, a transport
 layer, forces an order: an agent's first request waits until every agent before it
-in the permutation is *done* (its final recorded answer served and the response body
-read to the end, or closed). The clock ticks in the transport under its lock, so the
-recorded latencies also accumulate in the forced order.
+in the permutation is *done* (its last answer served and the response body read to
+the end, or closed). "Last" is the final recorded answer, or -- when the order check
+knows how many calls the unforced replay made of each agent -- that many-th answer:
+an executor may stop before the recording does (a budget that cannot fit a retry
+refuses it, ``agent-stream-shapes``), and waiting for an answer it never asks for
+stalled. The clock ticks in the transport under its lock, so the recorded latencies
+also accumulate in the forced order.
 
 A wait that makes no progress for :data:`STALL_SECONDS` of real time fails loudly
 (:class:`OrderingStall`) instead of hanging the test session: a wrong assumption
@@ -16,7 +20,7 @@ about how the executor reads its answers must be a visible error, never a deadlo
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from harness.wire import (
@@ -74,11 +78,19 @@ class CompletionOrder(Layer):
     """Releases first-wave agents in ``order`` (a permutation of ``PARALLEL_AGENTS``);
     every other request passes through unchanged."""
 
-    def __init__(self, inner: TransportLayer, order: Sequence[str] = PARALLEL_AGENTS) -> None:
+    def __init__(
+        self,
+        inner: TransportLayer,
+        order: Sequence[str] = PARALLEL_AGENTS,
+        calls: Mapping[str, int] | None = None,
+    ) -> None:
         super().__init__(inner)
         self.order = tuple(order)
         if sorted(self.order) != sorted(PARALLEL_AGENTS):
             raise ValueError(f"order must be a permutation of {PARALLEL_AGENTS}: {self.order}")
+        #: Calls per agent in the unforced replay: an agent is done after that many.
+        self._calls = dict(calls) if calls is not None else None
+        self._sent: dict[str, int] = {}
         self._finished: set[str] = set()
         self._started: set[str] = set()
         self._condition = threading.Condition()
@@ -96,6 +108,8 @@ class CompletionOrder(Layer):
         if agent not in self.order:
             return self.inner.send(request, event_name)
         self._wait_turn(agent)
+        with self._condition:
+            self._sent[agent] = sent = self._sent.get(agent, 0) + 1
         try:
             exchange = self.inner.send(request, event_name)
         except Exception:
@@ -103,10 +117,16 @@ class CompletionOrder(Layer):
             # an unreachable agent, so this was its final exchange: the next may go.
             self._finish(agent)
             raise
-        if exchange.response is None or exchange.answer is None or not exchange.answer.final:
+        if exchange.response is None or not self._last(agent, sent, exchange):
             return exchange
         exchange.response.raw = _SignallingBody(exchange.response.raw, lambda: self._finish(agent))
         return exchange
+
+    def _last(self, agent: str, sent: int, exchange: Exchange) -> bool:
+        """Whether this is the agent's last exchange (see the module docstring)."""
+        if self._calls is not None and agent in self._calls:
+            return sent >= self._calls[agent]
+        return exchange.answer is not None and exchange.answer.final
 
     def _wait_turn(self, agent: str) -> None:
         earlier = self.order[: self.order.index(agent)]

@@ -122,6 +122,17 @@ class ExecutorKind(ScenarioKind):
                 "its scripted DynamoDB answers name calls by number, and the resume matrix's "
                 "crashes and redeliveries add and drop calls: an answer would land elsewhere"
             )
+        if check in self.WHOLE_RUN_CHECKS and len(executions := _executions(scenario)) > 1:
+            return (
+                f"its events start {len(executions)} executions, and {check} judges the calls "
+                "and checkpoints of one"
+            )
+        if check == "resume" and (refused := _refused_configuration(scenario)) is not None:
+            return (
+                f"the executor refuses its configuration at cold start ({refused}): nothing "
+                "runs, so nothing resumes (the matrix would have to change that configuration "
+                "to pick a checkpointer)"
+            )
         return super().inapplicable(check, scenario)
 
     def validate(self, scenario: Scenario) -> None:
@@ -386,6 +397,32 @@ def _failure(interaction: Interaction, attempt: int) -> tuple[str | None, str | 
             if isinstance(event, ExceptionEvent):
                 return "stream", event.exception.type
     return None, None
+
+
+def _executions(scenario: Scenario) -> set[str]:
+    """The execution ids the scenario's events start (refused events start none)."""
+    from opx.events import EventValidationError, parse_event
+    from opx.ids import execution_id
+
+    found: set[str] = set()
+    for event in scenario.events:
+        try:
+            found.add(execution_id(parse_event(event)))
+        except EventValidationError:
+            continue
+    return found
+
+
+def _refused_configuration(scenario: Scenario) -> str | None:
+    """Why the executor's cold start refuses the scenario's environment, if it does."""
+    from harness.replayer import BASE_ENV
+    from opx.config import ConfigurationError, Settings
+
+    try:
+        Settings.from_env({**BASE_ENV, **scenario.env})
+    except ConfigurationError as exc:
+        return str(exc)
+    return None
 
 
 __all__ = ["ExecutorKind", "ExecutorResult", "bedrock_calls", "replay_executor"]

@@ -30,7 +30,7 @@ from harness.checks.process import check_cross_process
 from harness.checks.repeat import check_repeat
 from harness.replayer import Replayer, replay
 from harness.scenario import load_scenario
-from harness.wire import RecordedAnswers, Transport, TransportLayer
+from harness.wire import RecordedAnswers, Transport, TransportLayer, UnmatchedRequestError
 from opx.cost import agent_cost, load_pricing
 from opx.state import PARALLEL_AGENTS
 
@@ -250,6 +250,28 @@ def test_ordered_transport_fails_loudly_instead_of_deadlocking(
     with pytest.raises(OrderingStall, match=f"waited .* for {PARALLEL_AGENTS[0]}"):
         transport._wait_turn(PARALLEL_AGENTS[1])
     assert time.monotonic() - started < 5
+
+
+def test_an_agent_whose_retry_the_executor_refuses_is_done_after_its_last_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """agent-stream-shapes: knowledge-rag's retry does not fit its budget share, so its
+    recorded final answer is never asked for. Waiting for it stalled every order that put
+    knowledge-rag before another agent; counting the unforced replay's calls does not."""
+    monkeypatch.setattr("harness.checks.ordering.STALL_SECONDS", 1.0)
+    shapes = load_scenario(
+        Path(__file__).resolve().parents[2] / "scenarios/agent-stream-shapes.json"
+    )
+    order = ("knowledge-rag", *(a for a in PARALLEL_AGENTS if a != "knowledge-rag"))
+    assert check_completion_order(shapes, [order]).passed
+
+    def uncounted(inner: TransportLayer) -> CompletionOrder:
+        return CompletionOrder(inner, order)
+
+    # The stalled agents fail inside the executor, so response-strategy is asked
+    # something never recorded.
+    with pytest.raises(UnmatchedRequestError, match="what response-strategy is shown"):
+        Replayer(layers=[uncounted]).run(shapes)
 
 
 def test_ordered_transport_rejects_a_non_permutation(scenario: Any) -> None:

@@ -863,7 +863,12 @@ def _answers_edited(result: ReplayResult) -> None:
         "signal-intelligence": "UNKNOWN",
     }
     assert "change-intelligence" not in _body(result, 1)["agents"]
-    assert failed[2] == {"change-intelligence": invalid, "historical-pattern": invalid}
+    # A status no agent reports is a failure, never a vote (it sorts after SUCCESS).
+    assert failed[2] == {
+        "change-intelligence": invalid,
+        "historical-pattern": invalid,
+        "knowledge-rag": "UNKNOWN",
+    }
     # Only the second execution's response-strategy is asked: the first's context
     # cannot render (a NaN confidence), the third's answer was stored.
     assert [c["agent"] for c in result.bedrock_calls] == [STRATEGY_AGENT]
@@ -873,3 +878,20 @@ def _answers_edited(result: ReplayResult) -> None:
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_scenario_does_what_it_describes(name: str) -> None:
     CHECKS[name](_replayed(name))
+
+
+@check("checkpoint-answer-misattributed")
+def _answer_misattributed(result: ReplayResult) -> None:
+    """A stored answer re-sealed under another agent's name: both deliveries answer a
+    500 naming the two agents; response-strategy is paid once; the consensus task's
+    failure is stored as its error write (special slot -1), replaced by the retry."""
+    bodies = [_body(result, n) for n in range(2)]
+    assert [r["statusCode"] for r in result.responses] == [500, 500]
+    assert bodies[0] == bodies[1]
+    assert bodies[0]["error"] == "EXECUTION_FAILED"
+    assert "'change-intelligence' says it is from 'knowledge-rag'" in bodies[0]["message"]
+    assert [c["agent"] for c in result.bedrock_calls] == [STRATEGY_AGENT]
+    keys = [item["checkpoint_id"]["S"] for item in result.table]
+    assert [k for k in keys if k.endswith("#-1")] == [
+        "#checkpoint-3#w#task[~__pregel_pull, consensus]#-1"
+    ]
