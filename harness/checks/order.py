@@ -54,6 +54,14 @@ def check_completion_order(
     base = baseline if baseline is not None else replay(scenario)
     reference = base.to_compact_json()
     calls = Counter(call["agent"] for call in base.canonical().get("bedrock_calls", []))
+    if sum(1 for agent in PARALLEL_AGENTS if calls[agent]) < 2:
+        # Nothing to reorder: fewer than two first-wave agents were called at all.
+        return Outcome(
+            Status.SKIPPED,
+            f"order: {scenario.name} calls fewer than two first-wave agents, so there is "
+            "no completion order to force",
+            seconds=time.perf_counter() - started,
+        )
     tried: list[list[str]] = []
     for order in orders:
         result, released = replay_in_order(scenario, order, calls)
