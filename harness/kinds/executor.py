@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness import canonical
 from harness.kinds.base import KindFieldError, ScenarioKind
-from harness.kinds.overlap import Overlap, deliver_late, deliver_overlapping
+from harness.kinds.overlap import STAGINGS, Overlap
 from harness.replayer import (
     CHECKPOINT_TABLE,
     LambdaContext,
@@ -204,8 +204,7 @@ class ExecutorKind(ScenarioKind):
                 context = LambdaContext(aws_request_id=f"replay-{n}")
                 return response_of(handler, event, context)
 
-            stage = deliver_late if scenario.delivery == "concurrent-late" else deliver_overlapping
-            return stage(scenario.events, transport, invoke)
+            return STAGINGS[scenario.delivery](scenario.events, transport, invoke)
         return [response_of(handler, event, LambdaContext()) for event in scenario.events]
 
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:

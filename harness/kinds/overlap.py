@@ -246,11 +246,23 @@ def deliver_late(
     return answers
 
 
+#: ``invoke(event, n)`` for each event, staged; answers in event order.
+Staging = Callable[[Sequence[Any], TransportLayer, Callable[[Any, int], Any]], list[Any]]
+
+#: How each overlapping ``delivery`` a scenario may name is staged.
+STAGINGS: dict[str, Staging] = {
+    "concurrent": deliver_overlapping,
+    "concurrent-late": deliver_late,
+}
+
+
 __all__ = [
     "HOLD_SECONDS",
+    "STAGINGS",
     "HoldPoint",
     "Overlap",
     "OverlapTimeoutError",
+    "Staging",
     "deliver_late",
     "deliver_overlapping",
 ]

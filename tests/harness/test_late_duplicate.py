@@ -136,3 +136,13 @@ def test_a_duplicate_that_never_sends_its_lease_put_fails_naming_it(
     finally:
         stuck.set()
     assert "delivery 1 did not reach its lease PutItem within 0.2 s" in str(failure.value)
+
+
+def test_every_overlapping_delivery_a_scenario_may_name_is_staged() -> None:
+    from typing import get_args
+
+    from harness.kinds.overlap import STAGINGS
+    from harness.scenario import Scenario
+
+    named = set(get_args(Scenario.model_fields["delivery"].annotation)) - {"sequential"}
+    assert named == set(STAGINGS)
