@@ -211,6 +211,9 @@ def _project(tmp_path: Path, *names: str) -> Any:
         ("checkpoint-edited-items", "codec", "REFUSED_TAGS", frozenset()),
         # consensus trusts a stored SUCCESS: the edited answers vote (or crash it)
         ("checkpoint-answers-edited", "consensus", "_unit_interval", lambda v, w: v),
+        # the reader takes any checkpoint id: the space-ended one reaches LangGraph,
+        # which fails on it with binascii's bare error instead of CHECKPOINT_CORRUPT
+        ("checkpoint-edited-resumes", "items", "is_checkpoint_id", lambda text: True),
     ],
 )
 def test_the_gate_needs_the_edited_tables_to_see_these_checks(
@@ -225,7 +228,11 @@ def test_the_gate_needs_the_edited_tables_to_see_these_checks(
     import importlib
 
     target = importlib.import_module(
-        {"codec": "opx.checkpointing.codec", "consensus": "opx.consensus"}[module]
+        {
+            "codec": "opx.checkpointing.codec",
+            "consensus": "opx.consensus",
+            "items": "opx.checkpointing.items",
+        }[module]
     )
     project = _project(tmp_path, name)
     assert gate(capsys, project.args("--checks", "snapshot")).code == 0
