@@ -863,15 +863,46 @@ def _answers_edited(result: ReplayResult) -> None:
         "signal-intelligence": "UNKNOWN",
     }
     assert "change-intelligence" not in _body(result, 1)["agents"]
-    # A status no agent reports is a failure, never a vote (it sorts after SUCCESS).
+    # A status no agent reports is a failure, never a vote (it sorts after SUCCESS);
+    # so is a negative confidence, while an integer 0 is a (weightless) vote.
     assert failed[2] == {
         "change-intelligence": invalid,
         "historical-pattern": invalid,
         "knowledge-rag": "UNKNOWN",
+        "risk-blast-radius": invalid,
     }
+    assert _body(result, 2)["consensus"]["agents"]["signal-intelligence"]["confidence"] == 0
+    # Duplicate slots of one task: the first write per index wins -- slot r over r1,
+    # and r123456 (no regular slot: read as a special one, first) over r.
+    assert _body(result, 0)["consensus"]["agents"].get("change-intelligence") is None
+    assert "knowledge-rag" in failed[0]
     # Only the second execution's response-strategy is asked: the first's context
     # cannot render (a NaN confidence), the third's answer was stored.
     assert [c["agent"] for c in result.bedrock_calls] == [STRATEGY_AGENT]
+
+
+#: What each delivery of ``checkpoint-edited-resumes`` answers, in order.
+EDITED_RESUMES: list[tuple[int, str, str]] = [
+    (500, "CHECKPOINT_CORRUPT", "chunk count '0' is outside 1..64"),
+    (500, "CHECKPOINT_CORRUPT", "chunked owner item has no digest"),
+    (500, "CHECKPOINT_CORRUPT", "write payload has the wrong shape"),
+    (500, "EXECUTION_FAILED", "budget must be a finite amount in [0, 1000000000000), got -1"),
+    (500, "EXECUTION_FAILED", "'signal-intelligence' says it is from 'change-intelligence'"),
+    (409, "EXECUTION_IN_PROGRESS", "is in progress in another invocation"),
+    (500, "CHECKPOINT_CORRUPT", "is not hex digits"),
+]
+
+
+@check("checkpoint-edited-resumes")
+def _edited_resumes(result: ReplayResult) -> None:
+    """Each edit is refused with its own named reason -- never a resume from it, a
+    bare traceback or a Bedrock call; the edited lease without its expiry still holds."""
+    assert len(result.responses) == len(EDITED_RESUMES)
+    for response, (status, error, reason) in zip(result.responses, EDITED_RESUMES, strict=True):
+        assert response["statusCode"] == status and response["body"]["error"] == error
+        assert reason in response["body"]["message"]
+    assert "lease until" not in result.responses[5]["body"]["message"]
+    assert result.bedrock_calls == []
 
 
 # Last: ``CHECKS`` is filled by the ``@check`` functions above.
