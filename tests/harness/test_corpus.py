@@ -531,9 +531,9 @@ def _event_bounds(result: ReplayResult) -> None:
     assert [[d["field"] for d in r["body"]["details"]] for r in result.responses] == [
         ["$"],
         ["detail-type", "id"],
-        ["id"],
-        ["detail.title"],
-        ["detail.severity"],
+        ["detail-type", "id"],
+        ["detail.service", "detail.title"],
+        ["detail.service", "detail.severity"],
         ["source/detail-type"],
         ["detail.signals"],
         ["detail.alarmName", "detail.state.timestamp"],
@@ -661,7 +661,8 @@ def _edge_outputs(result: ReplayResult) -> None:
         {
             "agent": "risk-blast-radius",
             "code": "CONTRACT_VIOLATION",
-            "message": "output violates the agent contract at: "
+            # 1e999 is read as infinity: not finite, rather than over 1.
+            "message": "output violates the agent contract at: confidence [finite_number]; "
             "findings.recommendations.0.description [string_too_short]",
         },
     ]
@@ -760,6 +761,11 @@ CONFIG_REFUSALS: dict[str, str] = {
     "config-bad-flag": "USE_DYNAMODB_CHECKPOINTING='enabled' is not a boolean (use true or false)",
     "config-bad-budget": "OPX_DEFAULT_BUDGET_USD='ten dollars' is not a decimal amount",
     "config-negative-budget": "OPX_DEFAULT_BUDGET_USD='-0.50' must be a non-negative amount",
+    "config-ttl-out-of-range": "CHECKPOINT_TTL_DAYS=366 is outside 1..365",
+    "config-budget-above-cap": "OPX_DEFAULT_BUDGET_USD='2000000000000' must be below "
+    "1000000000000, the largest amount the budget guardian accepts",
+    # Every variable read before the output-token limit holds its maximum, accepted.
+    "config-upper-bounds": "OPX_AGENT_MAX_OUTPUT_TOKENS=0 is outside 1..1000000",
 }
 
 
