@@ -893,7 +893,7 @@ EDITED_RESUMES: list[tuple[int, str, str]] = [
     (500, "CHECKPOINT_CORRUPT", "chunked owner item has no digest"),
     (500, "CHECKPOINT_CORRUPT", "write payload has the wrong shape"),
     (500, "EXECUTION_FAILED", "budget must be a finite amount in [0, 1000000000000), got -1"),
-    (500, "EXECUTION_FAILED", "'signal-intelligence' says it is from 'change-intelligence'"),
+    (500, "EXECUTION_FAILED", "'signal-intelligence' says it is from 'change-intelligence-"),
     (409, "EXECUTION_IN_PROGRESS", "is in progress in another invocation"),
     (500, "CHECKPOINT_CORRUPT", "is not hex digits"),
 ]
@@ -908,6 +908,8 @@ def _edited_resumes(result: ReplayResult) -> None:
         assert response["statusCode"] == status and response["body"]["error"] == error
         assert reason in response["body"]["message"]
     assert "lease until" not in result.responses[5]["body"]["message"]
+    # An error message is cut at 1,000 characters (the relabel is 1,001 long).
+    assert len(result.responses[4]["body"]["message"]) == 1000
     assert result.bedrock_calls == []
 
 
