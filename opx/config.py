@@ -18,7 +18,9 @@ from opx.cost import (
     DEFAULT_BUDGET_USD,
     DEFAULT_MAX_OUTPUT_TOKENS,
     DEFAULT_OVERHEAD_INPUT_TOKENS,
+    MAX_AMOUNT_USD,
     CallLimits,
+    check_amount,
 )
 from opx.state import ALL_AGENTS
 
@@ -118,4 +120,13 @@ def _money(environ: Mapping[str, str], name: str, default: Decimal) -> Decimal:
         raise ConfigurationError(f"{name}={raw!r} is not a decimal amount") from None
     if not value.is_finite() or value < 0:
         raise ConfigurationError(f"{name}={raw!r} must be a non-negative amount")
+    # Above the guardian's bound every incident without its own budget would fail
+    # (EXECUTION_FAILED, retried, dead-lettered): refuse it here, once, by name.
+    try:
+        check_amount(name, value)
+    except ValueError:
+        raise ConfigurationError(
+            f"{name}={raw!r} must be below {MAX_AMOUNT_USD}, the largest amount the budget "
+            "guardian accepts"
+        ) from None
     return value

@@ -375,7 +375,7 @@ def agent_allowance(budget: Decimal, agents: int) -> Decimal:
     """
     if agents < 1:
         raise ValueError(f"agents must be at least 1, got {agents}")
-    _check_amount("budget", budget)
+    check_amount("budget", budget)
     floor = Context(prec=60, rounding=ROUND_FLOOR)
     return floor.divide(budget, Decimal(agents)).quantize(COST_PLACES, context=floor)
 
@@ -385,11 +385,16 @@ def admit_call(spent: Decimal, estimate: Decimal, allowance: Decimal) -> bool:
     ``allowance`` after ``spent``: then, whatever the call costs up to its estimate,
     spending stays within the allowance. An allowance of 0 admits nothing."""
     for name, value in (("spent", spent), ("estimate", estimate), ("allowance", allowance)):
-        _check_amount(name, value)
+        check_amount(name, value)
     return estimate > 0 and _EXACT.add(spent, estimate) <= allowance and allowance > 0
 
 
-def _check_amount(name: str, value: Decimal) -> None:
+def check_amount(name: str, value: Decimal) -> None:
+    """Refuse ``value`` unless it is a finite Decimal in ``[0, MAX_AMOUNT_USD)``.
+
+    Public so that the settings reader applies the very rule the guardian applies: a
+    default budget accepted at cold start is then one :func:`agent_allowance` accepts.
+    """
     if not isinstance(value, Decimal):
         raise TypeError(f"{name} must be a Decimal, got {type(value).__name__}")
     if not value.is_finite() or not 0 <= value < MAX_AMOUNT_USD:

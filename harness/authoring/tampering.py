@@ -58,13 +58,16 @@ class ItemSelector(_Strict):
     ``checkpoint``: a checkpoint by age (``0`` oldest, ``-1`` newest); ``part``:
     its ``head``, a ``write`` item (``task``: the node whose writes, e.g.
     ``consensus``), a ``chunk`` of the head's payload (``chunk``: its number; of a
-    task's write item when ``task`` is given), or ``all`` of its items.
+    task's write item when ``task`` is given), ``all`` of its items, or the ``lease``
+    of its thread (added by ``hold-lease``). ``slot``: only the write item in that slot
+    (``r``, ``r1``, ``-1``...), for a task with several.
     """
 
     checkpoint: int = -1
-    part: Literal["head", "write", "chunk", "all"] = "head"
+    part: Literal["head", "write", "chunk", "all", "lease"] = "head"
     task: Annotated[str, Field(min_length=1)] | None = None
     chunk: Annotated[int, Field(ge=0)] | None = None
+    slot: Annotated[str, Field(min_length=1)] | None = None
 
     def pick(self, items: list[Item]) -> list[int]:
         """Indexes of the selected items; :class:`TamperError` when there are none."""
@@ -79,13 +82,23 @@ class ItemSelector(_Strict):
                 f"checkpoint {self.checkpoint}: the table holds {len(heads)} checkpoint(s)"
             ) from None
         mine = {n: p for n, p in parsed.items() if p is not None and p.checkpoint_id == cid}
+        if self.part == "lease":
+            thread = items[heads[self.checkpoint][1]][PK]["S"]
+            picked = [
+                n for n, i in enumerate(items) if i[PK]["S"] == thread and i[SK]["S"] == LEASE_KEY
+            ]
+            if not picked:
+                raise TamperError(f"thread {thread!r} holds no lease (add one with hold-lease)")
+            return picked
         owner = None
         if self.task is not None:
             owner = next(
                 (
                     items[n][SK]["S"]
                     for n, p in mine.items()
-                    if p.kind == "write" and _task_node(items[n]) == self.task
+                    if p.kind == "write"
+                    and _task_node(items[n]) == self.task
+                    and self.slot in (None, p.slot)
                 ),
                 None,
             )
@@ -100,6 +113,8 @@ class ItemSelector(_Strict):
         if parsed.kind != self.part:
             return False
         if self.part == "write":
+            if self.slot is not None and parsed.slot != self.slot:
+                return False
             return self.task is None or item[SK]["S"] == owner
         if self.part == "chunk":
             wanted_owner = (
@@ -442,6 +457,105 @@ class HoldLease(_Tamper):
         return [*copy.deepcopy(items), lease]
 
 
+class CopyWrite(_Tamper):
+    """Store a copy of a task's inline write item under another ``slot`` of the same
+    task (``r1``, ``r123456``...), the pin sealed again: a restore tool that wrote one
+    slot twice, or a writer with another slot layout. Edit either copy afterwards
+    (``item.slot``) to make their writes differ; the reader must pick one as the
+    saver's first-write-wins rule says."""
+
+    op: Literal["copy-write"] = "copy-write"
+    slot: Annotated[str, Field(min_length=1, pattern=r"^[^#]+$")]
+
+    def apply(self, items: list[Item]) -> list[Item]:
+        out = copy.deepcopy(items)
+        for n in self.item.pick(items):
+            parsed = keys.parse(items[n][SK]["S"])
+            if parsed.kind != "write" or "chunks" in items[n] or "pin" not in items[n]:
+                raise TamperError("copy-write applies to an inline write item")
+            assert parsed.task_id is not None
+            key = keys.write_key(
+                parsed.checkpoint_ns, parsed.checkpoint_id, parsed.task_id, self.slot
+            )
+            if any(i[PK] == items[n][PK] and i[SK]["S"] == key for i in items):
+                raise TamperError(f"slot {self.slot!r} of that task is taken")
+            twin = copy.deepcopy(items[n])
+            twin[SK] = {"S": key}
+            out.append(repin(twin))
+        return out
+
+
+class AddField(_Tamper):
+    """Insert one field (``tag``, ``text`` as UTF-8 bytes) into an owner's inline payload
+    frame at position ``at`` (``-1``, default: after the last), sealed again: a frame
+    whose field count no longer fits its kind (a write holds 1 + 3n fields)."""
+
+    op: Literal["add-field"] = "add-field"
+    tag: Annotated[str, Field(min_length=1)] = "text"
+    text: str = ""
+    at: int = -1
+
+    def edit(self, item: Item) -> None:
+        fields = _fields_of(item)
+        position = len(fields) if self.at == -1 else self.at
+        if not 0 <= position <= len(fields):
+            raise TamperError(f"at {self.at}: the payload has {len(fields)} field(s)")
+        fields.insert(position, (self.tag, self.text.encode()))
+        _store_fields(item, fields)
+
+
+class RenameCheckpoint(_Tamper):
+    """Give a checkpoint another id everywhere it is stored -- its head's key and
+    payload, the keys of its writes and chunks, its children's ``parent_cid`` -- every
+    owner sealed again: a consistent copy under an id the key layout must escape. The
+    new id is the old one with the character at ``at`` (``-1``: the last) replaced by
+    ``text`` (e.g. a space: the id then still sorts between its neighbours). The
+    executor must read, resume and write it under the escaped spelling."""
+
+    op: Literal["rename-checkpoint"] = "rename-checkpoint"
+    at: int = -1
+    text: Annotated[str, Field(min_length=1)]
+
+    def apply(self, items: list[Item]) -> list[Item]:
+        out = copy.deepcopy(items)
+        if self.item.part != "head":
+            raise TamperError("rename-checkpoint applies to a checkpoint head")
+        (n,) = self.item.pick(out)
+        head = out[n]
+        parsed = keys.parse(head[SK]["S"])
+        old_id = parsed.checkpoint_id
+        try:
+            position = range(len(old_id))[self.at]
+        except IndexError:
+            raise TamperError(
+                f"at {self.at}: the checkpoint id has {len(old_id)} characters"
+            ) from None
+        new_id = old_id[:position] + self.text + old_id[position + 1 :]
+        if new_id == old_id:
+            raise TamperError("rename-checkpoint needs another id")
+        old_key, new_key = head[SK]["S"], keys.head_key(parsed.checkpoint_ns, new_id)
+        fields = _fields_of(head)
+        serde = default_serde()
+        checkpoint = serde.loads_typed(fields[0])
+        checkpoint["id"] = new_id
+        fields[0] = serde.dumps_typed(checkpoint)
+        head["payload"] = {"B": seal(fields)}
+        thread = head[PK]
+        for item in out:
+            if item[PK] != thread:
+                continue
+            sort_key = item[SK]["S"]
+            if sort_key == old_key or sort_key.startswith(old_key + keys.SEPARATOR):
+                item[SK] = {"S": new_key + sort_key[len(old_key) :]}
+            elif item.get("parent_cid", {}).get("S") == old_id:
+                item["parent_cid"] = {"S": new_id}
+            else:
+                continue
+            if "pin" in item:
+                repin(item)
+        return out
+
+
 #: Every tamper operation, by the ``op`` name a spec uses.
 TAMPERS: dict[str, type[_Tamper]] = {
     model.model_fields["op"].default: model
@@ -458,6 +572,9 @@ TAMPERS: dict[str, type[_Tamper]] = {
         SmuggleType,
         SetValue,
         HoldLease,
+        CopyWrite,
+        AddField,
+        RenameCheckpoint,
     )
 }
 
@@ -473,7 +590,10 @@ Tamper = Annotated[
     | Retag
     | SmuggleType
     | SetValue
-    | HoldLease,
+    | HoldLease
+    | CopyWrite
+    | AddField
+    | RenameCheckpoint,
     Field(discriminator="op"),
 ]
 
@@ -493,7 +613,9 @@ Apply = Callable[[list[Item]], list[Item]]
 
 __all__ = [
     "TAMPERS",
+    "AddField",
     "Apply",
+    "CopyWrite",
     "Drop",
     "DropAttribute",
     "EscapeKey",
@@ -501,6 +623,7 @@ __all__ = [
     "HoldLease",
     "ItemSelector",
     "Move",
+    "RenameCheckpoint",
     "Retag",
     "SetAttribute",
     "SetValue",

@@ -63,6 +63,7 @@ MAX_CHUNKS = 64
 _MAX_NUMBER_DIGITS = 12
 _PIN_DOMAIN = b"opx-checkpoint-pin/1\n"
 _DIGEST_LEN = 32
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 Item = dict[str, dict[str, Any]]
 
@@ -273,6 +274,11 @@ class _Reader:
             metadata = self._load(metadata_t)
             if not isinstance(checkpoint, dict) or checkpoint.get("id") != g.checkpoint_id:
                 raise ValueError("checkpoint payload does not belong to this item")
+            if not is_checkpoint_id(g.checkpoint_id):
+                # LangGraph reads the id as hex bytes before any step (task ids derive
+                # from it): refuse it here, naming the item, not later with binascii's
+                # bare "Non-hexadecimal digit found".
+                raise ValueError(f"checkpoint id {g.checkpoint_id!r} is not hex digits")
             parent_id = g.head.get("parent_cid", {}).get("S")
         return CheckpointTuple(
             config=config_of(g.thread_id, g.checkpoint_ns, g.checkpoint_id),
@@ -307,6 +313,13 @@ class _Reader:
                     ordered.append((writes_sort_key(task_path, task_id, idx), write))
         ordered.sort(key=lambda pair: pair[0])
         return [write for _, write in ordered]
+
+
+def is_checkpoint_id(text: str) -> bool:
+    """An id LangGraph can resume from: hex digits (an even count), dashes aside -- a
+    uuid6 as it writes them. An edited id holding anything else cannot be resumed."""
+    digits = text.replace("-", "")
+    return bool(digits) and len(digits) % 2 == 0 and all(ch in _HEX for ch in digits)
 
 
 def chunk_count(item: Item) -> int | None:

@@ -188,3 +188,24 @@ def test_an_expired_write_is_not_pending(dynamodb: Any, table: str) -> None:
     with freeze_time(START + timedelta(days=1, hours=1)):
         tup = saver.get_tuple(stored)
         assert tup is not None and tup.pending_writes == []
+
+
+@pytest.mark.parametrize("suffix", [" ", "%", "g", "-"])
+def test_a_checkpoint_id_langgraph_cannot_resume_is_refused_naming_the_item(
+    saver: DynamoDBCheckpointer, suffix: str
+) -> None:
+    """An id edited (key and payload alike) to hold a non-hex character: LangGraph
+    would fail on it with binascii's bare "Non-hexadecimal digit found" (an odd digit
+    count too); the reader refuses it as corrupt first."""
+    cp = empty_checkpoint()
+    cp["id"] = cp["id"][:-1] + suffix
+    conf = {"configurable": {"thread_id": THREAD, "checkpoint_ns": ""}}
+    saver.put(conf, cp, {"source": "loop", "step": 0}, {})
+    with pytest.raises(CheckpointCorruptError, match="is not hex digits") as caught:
+        saver.get_tuple(conf)
+    assert keys.head_key("", cp["id"]) in str(caught.value)
+
+
+def test_every_id_langgraph_writes_is_a_checkpoint_id() -> None:
+    assert all(items.is_checkpoint_id(empty_checkpoint()["id"]) for _ in range(50))
+    assert not items.is_checkpoint_id("") and not items.is_checkpoint_id("abc")

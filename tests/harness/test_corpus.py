@@ -531,9 +531,9 @@ def _event_bounds(result: ReplayResult) -> None:
     assert [[d["field"] for d in r["body"]["details"]] for r in result.responses] == [
         ["$"],
         ["detail-type", "id"],
-        ["id"],
-        ["detail.title"],
-        ["detail.severity"],
+        ["detail-type", "id"],
+        ["detail.service", "detail.title"],
+        ["detail.service", "detail.severity"],
         ["source/detail-type"],
         ["detail.signals"],
         ["detail.alarmName", "detail.state.timestamp"],
@@ -661,7 +661,8 @@ def _edge_outputs(result: ReplayResult) -> None:
         {
             "agent": "risk-blast-radius",
             "code": "CONTRACT_VIOLATION",
-            "message": "output violates the agent contract at: "
+            # 1e999 is read as infinity: not finite, rather than over 1.
+            "message": "output violates the agent contract at: confidence [finite_number]; "
             "findings.recommendations.0.description [string_too_short]",
         },
     ]
@@ -760,6 +761,11 @@ CONFIG_REFUSALS: dict[str, str] = {
     "config-bad-flag": "USE_DYNAMODB_CHECKPOINTING='enabled' is not a boolean (use true or false)",
     "config-bad-budget": "OPX_DEFAULT_BUDGET_USD='ten dollars' is not a decimal amount",
     "config-negative-budget": "OPX_DEFAULT_BUDGET_USD='-0.50' must be a non-negative amount",
+    "config-ttl-out-of-range": "CHECKPOINT_TTL_DAYS=366 is outside 1..365",
+    "config-budget-above-cap": "OPX_DEFAULT_BUDGET_USD='2000000000000' must be below "
+    "1000000000000, the largest amount the budget guardian accepts",
+    # Every variable read before the output-token limit holds its maximum, accepted.
+    "config-upper-bounds": "OPX_AGENT_MAX_OUTPUT_TOKENS=0 is outside 1..1000000",
 }
 
 
@@ -863,15 +869,48 @@ def _answers_edited(result: ReplayResult) -> None:
         "signal-intelligence": "UNKNOWN",
     }
     assert "change-intelligence" not in _body(result, 1)["agents"]
-    # A status no agent reports is a failure, never a vote (it sorts after SUCCESS).
+    # A status no agent reports is a failure, never a vote (it sorts after SUCCESS);
+    # so is a negative confidence, while an integer 0 is a (weightless) vote.
     assert failed[2] == {
         "change-intelligence": invalid,
         "historical-pattern": invalid,
         "knowledge-rag": "UNKNOWN",
+        "risk-blast-radius": invalid,
     }
+    assert _body(result, 2)["consensus"]["agents"]["signal-intelligence"]["confidence"] == 0
+    # Duplicate slots of one task: the first write per index wins -- slot r over r1,
+    # and r123456 (no regular slot: read as a special one, first) over r.
+    assert _body(result, 0)["consensus"]["agents"].get("change-intelligence") is None
+    assert "knowledge-rag" in failed[0]
     # Only the second execution's response-strategy is asked: the first's context
     # cannot render (a NaN confidence), the third's answer was stored.
     assert [c["agent"] for c in result.bedrock_calls] == [STRATEGY_AGENT]
+
+
+#: What each delivery of ``checkpoint-edited-resumes`` answers, in order.
+EDITED_RESUMES: list[tuple[int, str, str]] = [
+    (500, "CHECKPOINT_CORRUPT", "chunk count '0' is outside 1..64"),
+    (500, "CHECKPOINT_CORRUPT", "chunked owner item has no digest"),
+    (500, "CHECKPOINT_CORRUPT", "write payload has the wrong shape"),
+    (500, "EXECUTION_FAILED", "budget must be a finite amount in [0, 1000000000000), got -1"),
+    (500, "EXECUTION_FAILED", "'signal-intelligence' says it is from 'change-intelligence-"),
+    (409, "EXECUTION_IN_PROGRESS", "is in progress in another invocation"),
+    (500, "CHECKPOINT_CORRUPT", "is not hex digits"),
+]
+
+
+@check("checkpoint-edited-resumes")
+def _edited_resumes(result: ReplayResult) -> None:
+    """Each edit is refused with its own named reason -- never a resume from it, a
+    bare traceback or a Bedrock call; the edited lease without its expiry still holds."""
+    assert len(result.responses) == len(EDITED_RESUMES)
+    for response, (status, error, reason) in zip(result.responses, EDITED_RESUMES, strict=True):
+        assert response["statusCode"] == status and response["body"]["error"] == error
+        assert reason in response["body"]["message"]
+    assert "lease until" not in result.responses[5]["body"]["message"]
+    # An error message is cut at 1,000 characters (the relabel is 1,001 long).
+    assert len(result.responses[4]["body"]["message"]) == 1000
+    assert result.bedrock_calls == []
 
 
 # Last: ``CHECKS`` is filled by the ``@check`` functions above.

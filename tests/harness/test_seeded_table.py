@@ -180,6 +180,9 @@ def test_every_operation_is_registered_by_its_name() -> None:
         "smuggle-type",
         "set-value",
         "hold-lease",
+        "copy-write",
+        "add-field",
+        "rename-checkpoint",
     }
     assert all(model.model_fields["op"].default == name for name, model in TAMPERS.items())
 

@@ -15,8 +15,12 @@ import pytest
 from pydantic import ValidationError
 
 from harness.authoring.tampering import (
+    AddField,
+    CopyWrite,
+    DropAttribute,
     HoldLease,
     ItemSelector,
+    RenameCheckpoint,
     Retag,
     SetAttribute,
     SetValue,
@@ -127,6 +131,68 @@ def test_hold_lease_adds_the_lease_a_dead_invocation_leaves_once_per_thread() ->
         lease.apply(items)
 
 
+def test_copy_write_stores_a_sealed_twin_under_another_slot_the_selector_can_pick() -> None:
+    selector = ItemSelector(checkpoint=1, part="write", task="knowledge-rag")
+    items = CopyWrite(item=selector, slot="r1").apply(_items())
+    original = _picked(items, selector.model_copy(update={"slot": "r"}))
+    twin = _picked(items, selector.model_copy(update={"slot": "r1"}))
+    assert twin[SK]["S"] == original[SK]["S"][: -len("r")] + "r1"
+    assert _sealed(twin) == _sealed(original) and twin["idx"] == original["idx"]
+    assert len(items) == len(_items()) + 1
+    edited = SetValue(
+        item=selector.model_copy(update={"slot": "r1"}),
+        field=3,
+        path=["knowledge-rag", "output", "confidence"],
+        value=0.5,
+    ).apply(items)
+    assert _sealed(_picked(edited, selector.model_copy(update={"slot": "r"}))) == _sealed(original)
+    with pytest.raises(TamperError, match="slot 'r1' of that task is taken"):
+        CopyWrite(item=selector, slot="r1").apply(items)
+    with pytest.raises(TamperError, match="applies to an inline write item"):
+        CopyWrite(item=ItemSelector(checkpoint=1), slot="r1").apply(_items())
+
+
+def test_add_field_inserts_one_sealed_field() -> None:
+    before = _sealed(_picked(_items(), WRITE))
+    items = AddField(item=WRITE, text="0").apply(_items())
+    assert _sealed(_picked(items, WRITE)) == [*before, ("text", b"0")]
+    second = AddField(item=WRITE, tag="msgpack", at=1).apply(_items())
+    assert _sealed(_picked(second, WRITE)) == [before[0], ("msgpack", b""), *before[1:]]
+    with pytest.raises(TamperError, match=rf"at 999: the payload has {len(before)} field"):
+        AddField(item=WRITE, at=999).apply(_items())
+
+
+def test_rename_checkpoint_rekeys_every_item_and_reseals_every_owner() -> None:
+    items = _items()
+    old_head = _picked(items, ItemSelector(checkpoint=1))
+    old_id = keys.parse(old_head[SK]["S"]).checkpoint_id
+    new_id = old_id[:-1] + " "
+    renamed = RenameCheckpoint(item=ItemSelector(checkpoint=1), text=" ").apply(items)
+    head = next(i for i in renamed if i[SK]["S"] == keys.head_key("", new_id))
+    assert head[SK]["S"].endswith("%20")
+    (checkpoint_t, _) = _sealed(head)
+    assert codec.loads(codec.default_serde(), *checkpoint_t)["id"] == new_id
+    mine = [i for i in renamed if keys.parse(i[SK]["S"]).checkpoint_id == new_id]
+    assert len(mine) == sum(
+        1 for i in items if keys.parse(i[SK]["S"]).checkpoint_id == old_id
+    ) and all(bytes(i["pin"]["B"]) == pin_of(i) for i in mine if "pin" in i)
+    assert not any(keys.parse(i[SK]["S"]).checkpoint_id == old_id for i in renamed)
+    child = _picked(renamed, ItemSelector(checkpoint=-1))
+    assert child["parent_cid"] == {"S": new_id} and bytes(child["pin"]["B"]) == pin_of(child)
+    with pytest.raises(TamperError, match="applies to a checkpoint head"):
+        RenameCheckpoint(item=WRITE, text=" ").apply(items)
+
+
+def test_the_lease_part_selects_the_threads_lease() -> None:
+    held = HoldLease(owner="dead-request", expires="2026-12-21T10:00:00Z").apply(_items())
+    lease = ItemSelector(part="lease")
+    edited = DropAttribute(item=lease, attribute="expires_at").apply(held)
+    (item,) = [i for i in edited if i[SK]["S"] == LEASE_KEY]
+    assert "expires_at" not in item and item["owner"] == {"S": "dead-request"}
+    with pytest.raises(TamperError, match="holds no lease"):
+        lease.pick(_items())
+
+
 # --------------------------------------------------------------------------- self-tests
 
 
@@ -145,6 +211,9 @@ def _project(tmp_path: Path, *names: str) -> Any:
         ("checkpoint-edited-items", "codec", "REFUSED_TAGS", frozenset()),
         # consensus trusts a stored SUCCESS: the edited answers vote (or crash it)
         ("checkpoint-answers-edited", "consensus", "_unit_interval", lambda v, w: v),
+        # the reader takes any checkpoint id: the space-ended one reaches LangGraph,
+        # which fails on it with binascii's bare error instead of CHECKPOINT_CORRUPT
+        ("checkpoint-edited-resumes", "items", "is_checkpoint_id", lambda text: True),
     ],
 )
 def test_the_gate_needs_the_edited_tables_to_see_these_checks(
@@ -159,7 +228,11 @@ def test_the_gate_needs_the_edited_tables_to_see_these_checks(
     import importlib
 
     target = importlib.import_module(
-        {"codec": "opx.checkpointing.codec", "consensus": "opx.consensus"}[module]
+        {
+            "codec": "opx.checkpointing.codec",
+            "consensus": "opx.consensus",
+            "items": "opx.checkpointing.items",
+        }[module]
     )
     project = _project(tmp_path, name)
     assert gate(capsys, project.args("--checks", "snapshot")).code == 0
