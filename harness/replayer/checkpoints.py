@@ -4,8 +4,8 @@ A replay (and ``record``, which compares a live run with its replay) reads the
 checkpoints through the executor's own saver, a public surface -- a replay's saver
 reads what the executor wrote (:mod:`.written`), ``record``'s the live table; the
 trail keeps per
-checkpoint its step, source, the nodes that wrote it, a digest of the state and the
-pending writes -- with uuid6 ids replaced by ordinal aliases so runs compare.
+checkpoint its step, source, the nodes that wrote it, every channel's version, a digest
+of the state and the pending writes -- with uuid6 ids replaced by ordinal aliases so runs compare.
 """
 
 from __future__ import annotations
@@ -109,6 +109,11 @@ def checkpoint_trail(
                 # (its incident id) stored beside the state.
                 "metadata": _metadata(item.metadata, checkpoints),
                 "writers": writers,
+                # Every channel's stored version, bookkeeping channels too: what a resume
+                # from this checkpoint compares to decide which nodes run again.
+                "channel_versions": canonical.plain(
+                    dict(sorted(checkpoint.get("channel_versions", {}).items()))
+                ),
                 "state_sha256": state_sha256,
                 "state": state,
                 # Task ids derive from uuid6 checkpoint ids: keep what was written, not by whom.

@@ -13,7 +13,9 @@ from harness.scenario.loading import (
     load_scenario,
 )
 from harness.scenario.model import (
+    ANSWER_LOST_ERRORS,
     DYNAMODB_OPERATIONS,
+    HOLD_TIMEOUT_S,
     KIND_FIELDS,
     NETWORK_ERRORS,
     SCHEMA_VERSION,
@@ -24,6 +26,7 @@ from harness.scenario.model import (
     ChunkEvent,
     Clock,
     DynamoDBAnswer,
+    DynamoDBCall,
     DynamoDBItem,
     DynamoDBOperation,
     DynamoDBScript,
@@ -49,7 +52,9 @@ from harness.scenario.model import (
 )
 
 __all__ = [
+    "ANSWER_LOST_ERRORS",
     "DYNAMODB_OPERATIONS",
+    "HOLD_TIMEOUT_S",
     "KIND_FIELDS",
     "NETWORK_ERRORS",
     "SCHEMA_VERSION",
@@ -60,6 +65,7 @@ __all__ = [
     "ChunkEvent",
     "Clock",
     "DynamoDBAnswer",
+    "DynamoDBCall",
     "DynamoDBItem",
     "DynamoDBOperation",
     "DynamoDBScript",

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -162,6 +163,9 @@ NETWORK_ERRORS: tuple[str, ...] = (
     "EndpointConnectionError",
     "ReadTimeoutError",
 )
+#: The network errors that can come *after* the request reached the server (the
+#: answer was lost, not the request): the ones an ``applied`` fault may raise.
+ANSWER_LOST_ERRORS: tuple[str, ...] = ("ConnectionClosedError", "ReadTimeoutError")
 
 
 class Fault(_Strict):
@@ -172,6 +176,11 @@ class Fault(_Strict):
     ``where: "network"`` answers nothing at all: the request raises the botocore
     exception ``error`` names (one of :data:`NETWORK_ERRORS`; ``status`` and
     ``message`` are unused), as a connection reset or a timeout does.
+
+    ``applied: true`` (a scripted DynamoDB answer's network fault only) is the
+    answer lost on its way back: the server applied the request -- moto stores it --
+    and then the connection dropped (one of :data:`ANSWER_LOST_ERRORS`), so
+    botocore retries a write that already happened, as in production.
     """
 
     error: Annotated[str, Field(min_length=1)]
@@ -183,12 +192,20 @@ class Fault(_Strict):
     #: model ran, so its usage traces bill the failed attempt. Written to the file only
     #: when there are any.
     traces: list[TraceEvent] = Field(default_factory=list)
+    #: The server applied the request before its answer was lost (see above). Written
+    #: to the file only when set.
+    applied: bool = False
 
     @model_validator(mode="after")
     def _network_error_is_botocores(self) -> Fault:
         if self.where == "network" and self.error not in NETWORK_ERRORS:
             raise ValueError(
                 f"a network fault raises one of {', '.join(NETWORK_ERRORS)}; got {self.error!r}"
+            )
+        if self.applied and (self.where != "network" or self.error not in ANSWER_LOST_ERRORS):
+            raise ValueError(
+                "applied: the answer is lost after the request reached the server -- a "
+                f"network fault raising one of {', '.join(ANSWER_LOST_ERRORS)}"
             )
         if self.traces and self.where != "stream":
             raise ValueError("traces come before an in-stream error: only a stream fault has them")
@@ -200,6 +217,8 @@ class Fault(_Strict):
         data: dict[str, Any] = handler(self)
         if not self.traces:
             data.pop("traces", None)
+        if not self.applied:
+            data.pop("applied", None)
         return data
 
 
@@ -226,6 +245,18 @@ class Interaction(_Strict):
     latency_ms: Annotated[int, Field(ge=0)] = 0
     #: A file without it predates provenance: treated as live, the cautious reading.
     provenance: Provenance = "recorded"
+
+    @field_validator("faults")
+    @classmethod
+    def _nothing_applied(cls, faults: list[Fault]) -> list[Fault]:
+        """A recorded answer has no server state for a lost answer to leave behind:
+        ``applied`` belongs to scripted DynamoDB answers (``DynamoDBAnswer``)."""
+        if any(fault.applied for fault in faults):
+            raise ValueError(
+                "applied is a scripted DynamoDB answer's fault (the table keeps the write); "
+                "an interaction's answer has no stored state to apply"
+            )
+        return faults
 
 
 class Clock(_Strict):
@@ -310,6 +341,20 @@ DynamoDBOperation = Literal[
 DYNAMODB_OPERATIONS: tuple[str, ...] = get_args(DynamoDBOperation)
 #: What a write call stores, by the executor's key layout (see :class:`DynamoDBAnswer`).
 DynamoDBItem = Literal["head", "write", "lease"]
+#: How long (real seconds) a held call waits for the call it is held for (``after``).
+HOLD_TIMEOUT_S = 30.0
+
+
+class DynamoDBCall(_Strict):
+    """One call of the executor's to DynamoDB, named as an answer names it:
+    ``operation``, optionally the ``item`` it writes, and its number."""
+
+    operation: DynamoDBOperation
+    item: DynamoDBItem | None = None
+    call: Annotated[int, Field(ge=1)]
+
+    def __str__(self) -> str:
+        return f"{self.operation}" + (f" ({self.item})" if self.item else "") + f" call {self.call}"
 
 
 class DynamoDBAnswer(_Strict):
@@ -330,6 +375,13 @@ class DynamoDBAnswer(_Strict):
     answers a ``BatchWriteItem`` as DynamoDB does under load: moto stores the rest of
     the batch and the answer lists the ``first`` N requests (or ``all``) in
     ``UnprocessedItems``. Exactly one of the two.
+
+    ``after`` holds the call's first attempt until that other call was sent. The
+    executor stores a task's writes in the background while the graph goes on, so
+    the backoff of a write's retry (a clock advance) could land before or after the
+    next checkpoint reads the clock; held until the checkpoint's head is sent, it
+    lands after it on every run. A call that never comes releases it after
+    :data:`HOLD_TIMEOUT_S` seconds, and the log says so.
     """
 
     operation: DynamoDBOperation
@@ -339,6 +391,16 @@ class DynamoDBAnswer(_Strict):
     calls: Annotated[int, Field(ge=1)] = 1
     faults: list[Fault] = Field(default_factory=list)
     unprocessed: Literal["all"] | Annotated[int, Field(ge=1)] | None = None
+    #: Written to the file only when set (see above).
+    after: DynamoDBCall | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_after(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Answers without it keep the form every earlier file has.
+        data: dict[str, Any] = handler(self)
+        if self.after is None:
+            data.pop("after", None)
+        return data
 
     @model_validator(mode="after")
     def _one_answer(self) -> DynamoDBAnswer:
@@ -379,7 +441,11 @@ class DynamoDBScript(_Strict):
     @property
     def logged(self) -> frozenset[str]:
         """The operations whose calls a replay lists."""
-        return frozenset(self.log) | {answer.operation for answer in self.answers}
+        return (
+            frozenset(self.log)
+            | {answer.operation for answer in self.answers}
+            | {answer.after.operation for answer in self.answers if answer.after is not None}
+        )
 
 
 class RedriveCommand(_Strict):
@@ -470,7 +536,9 @@ class Scenario(_Strict):
 
 
 __all__ = [
+    "ANSWER_LOST_ERRORS",
     "DYNAMODB_OPERATIONS",
+    "HOLD_TIMEOUT_S",
     "KIND_FIELDS",
     "NETWORK_ERRORS",
     "SCHEMA_VERSION",
@@ -481,6 +549,7 @@ __all__ = [
     "ChunkEvent",
     "Clock",
     "DynamoDBAnswer",
+    "DynamoDBCall",
     "DynamoDBItem",
     "DynamoDBOperation",
     "DynamoDBScript",

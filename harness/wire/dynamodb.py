@@ -11,7 +11,15 @@ the transport -- gives them:
   ``before-send`` hook, exactly as the Bedrock side does
   (:func:`harness.wire.answers.fault_renderer`), so botocore's standard retries see
   it, back off (a fixed jitter in replays, :mod:`harness.replayer.clock`) and try
-  again; an attempt after the last fault goes to moto.
+  again; an attempt after the last fault goes to moto. An ``applied`` network fault
+  is the answer lost on its way back: the attempt goes to moto, which stores it,
+  and the error is raised after moto answered (from :meth:`DynamoDBAnswers.served`,
+  still inside the ``before-send`` hook) -- so the retry meets its own write, as a
+  conditional write retried after a read timeout does in production.
+* ``after``: the call's first attempt is held until another call was sent -- a
+  task's write, stored in the background, held until the next checkpoint's head is
+  sent, retries (and backs off, advancing the clock) after that checkpoint read the
+  clock on every run, not at whatever point the threads happen to reach.
 * ``unprocessed``: a ``BatchWriteItem`` is forwarded to moto *without* the requests
   the answer leaves unprocessed, and moto's real answer is returned with those
   requests in ``UnprocessedItems`` -- so moto's table, the replay's written-items copy
@@ -41,7 +49,7 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
-from harness.scenario import DynamoDBAnswer, DynamoDBItem
+from harness.scenario import HOLD_TIMEOUT_S, DynamoDBAnswer, DynamoDBCall, DynamoDBItem, Fault
 from harness.wire.answers import fault_renderer
 from harness.wire.eventstream import http_response
 from harness.wire.requests import request_body
@@ -102,12 +110,16 @@ class DynamoDBAnswers(Layer):
                     self._answers[(answer.operation, answer.item, call)] = answer
         self._armed = False
         self._lock = threading.Lock()
+        #: Notified on every call counted: held calls (``after``) wait on it.
+        self._counted = threading.Condition(self._lock)
         #: Call numbers by (operation, item or ``None`` for all) and invocation id.
         self._calls: dict[tuple[str, str | None], dict[str, int]] = {}
         #: Log entries of requests moto is serving, by ``id(request)``.
         self._serving: dict[int, dict[str, Any]] = {}
         #: What batches moto is serving without must be answered with, by ``id(request)``.
         self._unprocessed: dict[int, dict[str, list[Any]]] = {}
+        #: The faults that lose moto's answer to a request it is serving (``applied``).
+        self._lost: dict[int, Fault] = {}
         self._log: list[dict[str, Any]] = []
 
     def arm(self) -> None:
@@ -130,6 +142,12 @@ class DynamoDBAnswers(Layer):
             key=lambda e: (e["operation"], e.get("item") or "", e["call"], e["attempt"]),
         )
 
+    def made(self, operation: str, item: str | None = None) -> int:
+        """How many calls of ``operation`` (storing ``item``, if given) were sent so far
+        -- held ones included."""
+        with self._lock:
+            return len(self._calls.get((operation, item), {}))
+
     def unused(self) -> list[str]:
         """The scripted calls that never came, each as ``answers[n]: ...`` -- a script
         naming a call the executor does not make would otherwise prove nothing."""
@@ -147,7 +165,13 @@ class DynamoDBAnswers(Layer):
                 missing.append(
                     f"answers[{n}]: {what} call {last} never came (the replay made {count})"
                 )
+            if answer.after is not None and not self._made(answer.after, made):
+                missing.append(f"answers[{n}]: held for {answer.after}, which never came")
         return missing
+
+    @staticmethod
+    def _made(call: DynamoDBCall, made: dict[tuple[str, str | None], int]) -> bool:
+        return made.get((call.operation, call.item), 0) >= call.call
 
     def _number(self, operation: str, item: str | None, invocation: str) -> int:
         calls = self._calls.setdefault((operation, item), {})
@@ -179,11 +203,18 @@ class DynamoDBAnswers(Layer):
         body = json.loads(request_body(request) or b"{}")
         with self._lock:
             answer, entry = self._identify(request, operation, written_item(operation, body))
+            self._counted.notify_all()
+            if answer is not None and answer.after is not None and entry["attempt"] == 1:
+                self._hold(answer.after, entry)
             entry.update(_asked(operation, body))
             self._log.append(entry)
             if answer is not None and entry["attempt"] <= len(answer.faults):
                 fault = answer.faults[entry["attempt"] - 1]
                 entry["answer"] = f"fault:{fault.where}:{fault.error}"
+                if fault.applied:  # moto applies it; served() loses the answer
+                    self._serving[id(request)] = entry
+                    self._lost[id(request)] = fault
+                    fault = None
             elif answer is not None and answer.unprocessed is not None:
                 fault = None
                 answered = self._leave_unprocessed(request, body, answer, entry)
@@ -197,6 +228,17 @@ class DynamoDBAnswers(Layer):
         # Answered here: keep moto off it (it would store what "failed").
         request.url = ANSWERED_URL
         return Exchange(fault_renderer(fault, service)({}))
+
+    def _hold(self, after: DynamoDBCall, entry: dict[str, Any]) -> None:
+        """Wait (the lock released meanwhile) until ``after`` was sent; called under
+        the lock. The log entry says what it was held for, and if it timed out."""
+
+        def made() -> bool:
+            return self._made(after, {key: len(calls) for key, calls in self._calls.items()})
+
+        entry["held_for"] = str(after)
+        if not self._counted.wait_for(made, timeout=HOLD_TIMEOUT_S):
+            entry["held_for"] += f" (never came: released after {HOLD_TIMEOUT_S:g} s)"
 
     def _leave_unprocessed(
         self, request: Any, body: dict[str, Any], answer: DynamoDBAnswer, entry: dict[str, Any]
@@ -229,12 +271,21 @@ class DynamoDBAnswers(Layer):
         with self._lock:
             entry = self._serving.pop(id(request), None)
             unprocessed = self._unprocessed.pop(id(request), None)
+            lost = self._lost.pop(id(request), None)
         if entry is not None:
             body = json.loads(response.content or b"{}")
-            entry.update({"answer": _answer_of(response, body), **_answered(body)})
+            answered = _answer_of(response, body)
+            if lost is not None:  # "moto then fault:network:ReadTimeoutError"
+                answered = f"{answered} then fault:{lost.where}:{lost.error}"
+            entry.update({"answer": answered, **_answered(body)})
         if unprocessed is not None and response.status_code == 200:
             _with_unprocessed(response, unprocessed)
+        # The layers below keep what moto stored (the written-items copy) first.
         super().served(request, event_name, response)
+        if lost is not None:
+            # Raised where moto's answer would be returned: botocore sees the network
+            # error (and retries) exactly as if the connection dropped after the write.
+            fault_renderer(lost, DYNAMODB_SERVICE)({})
 
 
 def written_item(operation: str, body: dict[str, Any]) -> DynamoDBItem | None:
