@@ -422,8 +422,25 @@ class SetValue(_Tamper):
             del parent[last]
         else:
             parent[last] = self.value
-        fields[n] = serde.dumps_typed(root)
+        fields[n] = serde.dumps_typed(_sets_in_order(root))
         _store_fields(item, fields)
+
+
+def _sets_in_order(value: Any) -> Any:
+    """``value`` with each set of strings (a join barrier's seen nodes) encoded in sorted
+    order, as the serializer's own set extension: it encodes a set in iteration order,
+    which follows the process's string hashing, and the seed that wrote the stored bytes
+    ran under a fixed hash seed this process need not share -- so re-encoding as is
+    would make ``author --check`` depend on ``PYTHONHASHSEED``."""
+    if isinstance(value, dict):
+        return {key: _sets_in_order(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_sets_in_order(item) for item in value]
+    if isinstance(value, (set, frozenset)) and all(isinstance(i, str) for i in value):
+        kind = type(value)
+        inner = ormsgpack.packb((kind.__module__, kind.__name__, tuple(sorted(value))))
+        return ormsgpack.Ext(EXT_CONSTRUCTOR_SINGLE_ARG, inner)
+    return value
 
 
 def _step(value: Any, key: str | int, path: list[str | int]) -> Any:

@@ -6,8 +6,12 @@ reach (self-tests at the end: with a check disabled, the scenario fails the gate
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +122,39 @@ def test_set_value_rewrites_a_stored_value_through_the_serializer() -> None:
     assert codec.loads(codec.default_serde(), tag, data) == {}
     with pytest.raises(TamperError, match="no 'confidance' in the stored value"):
         SetValue(item=selector, field=3, path=[*path[:-1], "confidance"], value=1).apply(_items())
+
+
+#: Set ``budget_usd`` in the head of the checkpoint after the first wave (its join
+#: barrier holds the five agents' names: a set) and print the payload's digest.
+_SET_VALUE_IN_A_CHILD = """
+import hashlib, sys
+from harness.authoring.tampering import ItemSelector, SetValue
+from harness.scenario import boto3_item, load_scenario
+scenario = load_scenario("scenarios/checkpoint-expired-write.json")
+items = [boto3_item(item) for item in scenario.checkpoint_items]
+head = ItemSelector(checkpoint=2, part="head")
+items = SetValue(item=head, field=0, path=["channel_values", "budget_usd"], value="1").apply(items)
+(n,) = head.pick(items)
+sys.stdout.write(hashlib.sha256(bytes(items[n]["payload"]["B"])).hexdigest())
+"""
+
+
+def test_set_value_writes_the_same_bytes_whatever_the_hash_seed() -> None:
+    """A set is re-encoded in sorted order, not the process's string-hash order: under
+    hash seeds 1 and 2 the barrier's five names iterate differently (seen failing before
+    sets were ordered), and ``author --check`` must not depend on ``PYTHONHASHSEED``."""
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _SET_VALUE_IN_A_CHILD],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1 and len(next(iter(digests))) == len(hashlib.sha256().hexdigest())
 
 
 def test_hold_lease_adds_the_lease_a_dead_invocation_leaves_once_per_thread() -> None:
