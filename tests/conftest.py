@@ -29,3 +29,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # Safety net: a Bedrock call that no test hook answers goes to a closed loopback
     # port and fails at once, instead of leaving the machine.
     os.environ["AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"] = "http://127.0.0.1:9"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` first, the rest in collection order: with ``-n 2`` a
+    two-minute test collected last (the add-a-scenario guide, ``author --check``) ran on
+    one worker while the other sat idle, and that tail set the suite's wall time.
+    Every xdist worker sorts the same collection the same way, as xdist requires."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

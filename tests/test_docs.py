@@ -183,6 +183,7 @@ def _copy_of_the_project(tmp_path: Path) -> Path:
     return project
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("guide", _tested_guides(), ids=lambda p: p.stem)
 def test_guide_steps_work_on_the_first_try(guide: Path, tmp_path: Path) -> None:
     project = _copy_of_the_project(tmp_path)

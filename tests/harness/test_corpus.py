@@ -85,6 +85,7 @@ def test_corpus_has_at_least_14_distinct_scenarios() -> None:
     assert names == NAMES  # every file is named after its scenario
 
 
+@pytest.mark.slow
 def test_author_check_passes() -> None:
     """The committed files are byte for byte what ``opx-harness author`` writes from the
     specs (in a fresh process, so this also proves authoring is deterministic across

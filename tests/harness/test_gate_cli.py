@@ -39,6 +39,7 @@ def project(tmp_path: Path, authored: dict[str, Scenario], approved: dict[str, s
 # --------------------------------------------------------------------------- README
 
 
+@pytest.mark.slow
 def test_the_readme_first_command_passes_on_the_bundled_corpus() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     quick_start = readme.split("## Quick start", 1)[1].split("```bash\n", 1)[1]

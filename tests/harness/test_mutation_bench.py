@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytest.importorskip("cosmic_ray")
 
 
+@pytest.mark.slow
 def test_two_mutants_of_one_module_are_judged_by_the_gate(tmp_path: Path) -> None:
     report_file = tmp_path / "report.json"
     done = subprocess.run(
