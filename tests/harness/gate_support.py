@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,20 @@ def make_project(root: Path, scenarios: Mapping[str, str], snapshots: Mapping[st
         for name, text in files.items():
             (directory / f"{name}.json").write_text(text, encoding="utf-8")
     return project
+
+
+def bundled_project(
+    root: Path, names: Iterable[str], edit: Callable[[str], str] | None = None
+) -> Project:
+    """A project holding copies of bundled scenarios (each text passed through ``edit``,
+    if given) and their approved snapshots: a self-test breaks the executor and shows
+    the gate fail on exactly these."""
+    names = tuple(names)
+    scenarios = {n: (ROOT / "scenarios" / f"{n}.json").read_text(encoding="utf-8") for n in names}
+    if edit is not None:
+        scenarios = {n: edit(text) for n, text in scenarios.items()}
+    snapshots = {n: (ROOT / "snapshots" / f"{n}.json").read_text(encoding="utf-8") for n in names}
+    return make_project(root, scenarios, snapshots)
 
 
 @dataclass(frozen=True)

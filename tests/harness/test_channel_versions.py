@@ -18,7 +18,7 @@ import pytest
 from harness.replayer import replay
 from harness.scenario import load_scenario
 from opx.checkpointing import DynamoDBCheckpointer
-from tests.harness.gate_support import gate, make_project
+from tests.harness.gate_support import bundled_project, gate
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ("redelivered-event", "checkpoint-write-unreachable")
@@ -41,11 +41,7 @@ def test_the_gate_sees_a_saver_that_numbers_versions_wrongly(
     """Self-test: versions 1, 0, 1, 0 (the surviving mutant ``+ 1`` -> ``^ 1`` of
     ``get_next_version``) -- every run still finishes, and every checkpointing scenario
     fails the gate on its versions."""
-    project = make_project(
-        tmp_path,
-        {n: (ROOT / "scenarios" / f"{n}.json").read_text(encoding="utf-8") for n in NAMES},
-        {n: (ROOT / "snapshots" / f"{n}.json").read_text(encoding="utf-8") for n in NAMES},
-    )
+    project = bundled_project(tmp_path, NAMES)
     assert gate(capsys, project.args("--checks", "snapshot")).code == 0
     numbered = DynamoDBCheckpointer.get_next_version
 

@@ -31,7 +31,7 @@ from harness.scenario import DynamoDBScript, Scenario, load_scenario
 from harness.specs import AuthoringFailed, SpecError, compile_spec, load_spec
 from harness.wire import DynamoDBAnswers
 from opx.checkpointing import store
-from tests.harness.gate_support import gate, make_project
+from tests.harness.gate_support import bundled_project, gate
 
 ROOT = Path(__file__).resolve().parents[2]
 UNREACHABLE = "checkpoint-write-unreachable"
@@ -199,11 +199,7 @@ def test_the_resume_matrix_skips_scripted_answers_but_not_a_log() -> None:
 
 
 def _gate_project(tmp_path: Path, names: tuple[str, ...]) -> Any:
-    return make_project(
-        tmp_path,
-        {n: (ROOT / "scenarios" / f"{n}.json").read_text(encoding="utf-8") for n in names},
-        {n: (ROOT / "snapshots" / f"{n}.json").read_text(encoding="utf-8") for n in names},
-    )
+    return bundled_project(tmp_path, names)
 
 
 def _drifted(

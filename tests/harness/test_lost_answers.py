@@ -34,7 +34,7 @@ from harness.scenario import (
 from harness.wire import DynamoDBAnswers
 from harness.wire import dynamodb as dynamodb_layer
 from opx.checkpointing import items
-from tests.harness.gate_support import gate, make_project
+from tests.harness.gate_support import bundled_project, gate
 
 ROOT = Path(__file__).resolve().parents[2]
 LOST = "checkpoint-answer-lost"
@@ -193,11 +193,7 @@ def test_applied_is_written_only_when_set() -> None:
 
 
 def _project(tmp_path: Path, names: tuple[str, ...], edit: Any = None) -> Any:
-    scenarios = {n: (ROOT / "scenarios" / f"{n}.json").read_text(encoding="utf-8") for n in names}
-    if edit is not None:
-        scenarios = {n: edit(text) for n, text in scenarios.items()}
-    snapshots = {n: (ROOT / "snapshots" / f"{n}.json").read_text(encoding="utf-8") for n in names}
-    return make_project(tmp_path, scenarios, snapshots)
+    return bundled_project(tmp_path, names, edit)
 
 
 def _drifted(tmp_path: Path, capsys: pytest.CaptureFixture[str], project: Any) -> set[str]:

@@ -23,7 +23,7 @@ from harness.replayer import Replayer, replay
 from harness.scenario import NETWORK_ERRORS, Fault, load_scenario
 from harness.wire import TransportLayer
 from opx.state import PARALLEL_AGENTS
-from tests.harness.gate_support import gate, make_project
+from tests.harness.gate_support import bundled_project, gate
 from tests.support import sample_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,11 +104,7 @@ def test_the_gate_sees_network_error_handling_only_through_a_network_fault(
     from opx.agents import invoke
 
     names = (UNREACHABLE, "rds-failover")
-    project = make_project(
-        tmp_path,
-        {n: (ROOT / "scenarios" / f"{n}.json").read_text(encoding="utf-8") for n in names},
-        {n: (ROOT / "snapshots" / f"{n}.json").read_text(encoding="utf-8") for n in names},
-    )
+    project = bundled_project(tmp_path, names)
     assert gate(capsys, project.args("--checks", "snapshot")).code == 0
     monkeypatch.setattr(invoke, "_UNREACHABLE_ERRORS", ())
     run = gate(capsys, project.args("--checks", "snapshot", "--json", str(tmp_path / "r.json")))

@@ -31,7 +31,7 @@ from harness.replayer import CHECKPOINT_TABLE, Replayer
 from harness.scenario import Scenario, boto3_item, load_scenario, wire_item
 from harness.specs import SpecError, compile_spec, load_spec
 from opx.checkpointing import chunking, keys
-from tests.harness.gate_support import gate, make_project
+from tests.harness.gate_support import bundled_project, gate
 
 ROOT = Path(__file__).resolve().parents[2]
 EDITED = "checkpoint-head-edited"
@@ -228,11 +228,7 @@ def test_escape_key_spells_the_same_checkpoint() -> None:
 
 
 def _project(tmp_path: Path, *names: str) -> Any:
-    return make_project(
-        tmp_path,
-        {n: (ROOT / "scenarios" / f"{n}.json").read_text(encoding="utf-8") for n in names},
-        {n: (ROOT / "snapshots" / f"{n}.json").read_text(encoding="utf-8") for n in names},
-    )
+    return bundled_project(tmp_path, names)
 
 
 def test_the_gate_sees_the_payload_digest_only_through_a_tampered_table(

@@ -36,7 +36,7 @@ from harness.wire import usage_traces
 from harness.wire.answers import fault_renderer, prepare_answers
 from harness.wire.eventstream import chunk_event, encode_stream, return_control_event
 from opx.agents.stream import StreamCollector
-from tests.harness.gate_support import ROOT, gate, make_project
+from tests.harness.gate_support import ROOT, bundled_project, gate
 
 SCENARIO = "agent-stream-shapes"
 CONTROL = {
@@ -226,11 +226,7 @@ def test_the_gate_sees_return_control_handling_only_through_this_scenario(
     reason loses its return-of-control clause) fails the gate on this scenario, and
     a scenario with an empty completion of another kind cannot notice."""
     names = (SCENARIO, "agent-failure-trace")
-    project = make_project(
-        tmp_path,
-        {n: (ROOT / "scenarios" / f"{n}.json").read_text(encoding="utf-8") for n in names},
-        {n: (ROOT / "snapshots" / f"{n}.json").read_text(encoding="utf-8") for n in names},
-    )
+    project = bundled_project(tmp_path, names)
     assert gate(capsys, project.args("--checks", "snapshot")).code == 0
     add = StreamCollector.add
 

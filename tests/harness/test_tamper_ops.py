@@ -36,7 +36,7 @@ from harness.scenario import boto3_item, load_scenario
 from opx.checkpointing import chunking, codec, keys
 from opx.checkpointing.items import pin_of
 from opx.checkpointing.lease import LEASE_KEY
-from tests.harness.gate_support import gate, make_project
+from tests.harness.gate_support import bundled_project, gate
 
 ROOT = Path(__file__).resolve().parents[2]
 SK = "checkpoint_id"
@@ -234,11 +234,7 @@ def test_the_lease_part_selects_the_threads_lease() -> None:
 
 
 def _project(tmp_path: Path, *names: str) -> Any:
-    return make_project(
-        tmp_path,
-        {n: (ROOT / "scenarios" / f"{n}.json").read_text(encoding="utf-8") for n in names},
-        {n: (ROOT / "snapshots" / f"{n}.json").read_text(encoding="utf-8") for n in names},
-    )
+    return bundled_project(tmp_path, names)
 
 
 @pytest.mark.parametrize(
