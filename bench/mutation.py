@@ -2,13 +2,13 @@
 
     python bench/mutation.py [--kind executor|action-groups] [--modules PATH ...]
                              [--sample N | --all] [--seed 15] [--checks snapshot]
-                             [--workdir DIR] [--json FILE] [--timeout 120]
+                             [--processes N] [--workdir DIR] [--json FILE] [--timeout 120]
 
 Cosmic Ray (``pip install -e '.[dev]'`` brings it) mutates the chosen modules one
 mutant at a time -- comparison and arithmetic operators, numbers, booleans,
 keywords, exception handlers, loops -- and runs ``python -m harness gate --checks
-snapshot`` over the bundled scenarios after each. A mutant the gate fails on
-(any non-zero exit) is *killed*; one it passes *survived*: a behaviour change no
+snapshot --fail-fast`` over the bundled scenarios after each. A mutant the gate fails
+on (any non-zero exit) is *killed*; one it passes *survived*: a behaviour change no
 approved snapshot notices. No pytest test runs: the point is what the gate alone
 catches.
 
@@ -17,9 +17,11 @@ directory): Cosmic Ray edits source files in place. ``--sample N`` judges N
 mutants drawn per module in proportion to its mutant count, with a seeded RNG (the
 rest are marked skipped; ``--like OTHER.sqlite`` judges the mutants another session
 judged, to compare a before and an after; ``--survivors-of OTHER.sqlite`` only its
-survivors, to see which a new scenario kills); ``--all`` judges every one (about
-3,200 for the executor modules at 5-10 s each -- hours on two cores). The unmutated
-gate must pass first.
+survivors, to see which a new scenario kills; each also takes a ``--workdir``);
+``--all`` judges every one (about 4,200 for the executor modules -- hours on two
+cores). ``--processes N`` judges the sample in N copies at once (``part0/`` ...), one
+core each: every copy draws the same sample and judges every N-th mutant of it, so
+the mutants judged do not depend on N. The unmutated gate must pass first.
 
 The report: killed / survived / incompetent (the mutant does not import) / timeouts
 per module, the kill rate ``killed / (killed + survived)`` (timeouts count as
@@ -73,7 +75,9 @@ def copy_project(workdir: Path) -> None:
 
 
 def gate_command(checks: str) -> str:
-    gate = f"{sys.executable} -m harness gate --checks {checks}"
+    """The test Cosmic Ray runs per mutant. ``--fail-fast``: a killed mutant needs only
+    its first failing scenario, not the whole corpus (a survivor still runs them all)."""
+    gate = f"{sys.executable} -m harness gate --checks {checks} --fail-fast"
     return f"{gate} --scenarios scenarios --snapshots snapshots"
 
 
@@ -98,18 +102,23 @@ def mutant_key(mutation: Any) -> tuple[str, str, int]:
     return (str(mutation.module_path), mutation.operator_name, int(mutation.occurrence))
 
 
-def judged_keys(session: Path) -> set[tuple[str, str, int]]:
-    """The mutants another session judges (all it did not skip, run yet or not)."""
+def judged_keys(sessions: list[Path]) -> set[tuple[str, str, int]]:
+    """The mutants other sessions judge (all they did not skip, run yet or not)."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome
 
-    with use_db(str(session), WorkDB.Mode.open) as db:
-        skipped = {
-            job for job, result in db.results if result.worker_outcome == WorkerOutcome.SKIPPED
-        }
-        return {
-            mutant_key(item.mutations[0]) for item in db.work_items if item.job_id not in skipped
-        }
+    keys: set[tuple[str, str, int]] = set()
+    for session in sessions:
+        with use_db(str(session), WorkDB.Mode.open) as db:
+            skipped = {
+                job for job, result in db.results if result.worker_outcome == WorkerOutcome.SKIPPED
+            }
+            keys |= {
+                mutant_key(item.mutations[0])
+                for item in db.work_items
+                if item.job_id not in skipped
+            }
+    return keys
 
 
 def sample_jobs(
@@ -185,30 +194,35 @@ def equivalent_reason(survivor: dict[str, Any], workdir: Path) -> str | None:
     return None
 
 
-def run_keys(session: Path) -> set[tuple[str, str, int]]:
-    """The mutants a session has run (a result other than skipped)."""
+def run_keys(sessions: list[Path]) -> set[tuple[str, str, int]]:
+    """The mutants the sessions have run (a result other than skipped)."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome
 
-    with use_db(str(session), WorkDB.Mode.open) as db:
-        items = {item.job_id: item for item in db.work_items}
-        return {
-            mutant_key(items[job].mutations[0])
-            for job, result in db.results
-            if result.worker_outcome != WorkerOutcome.SKIPPED
-        }
+    keys: set[tuple[str, str, int]] = set()
+    for session in sessions:
+        with use_db(str(session), WorkDB.Mode.open) as db:
+            items = {item.job_id: item for item in db.work_items}
+            keys |= {
+                mutant_key(items[job].mutations[0])
+                for job, result in db.results
+                if result.worker_outcome != WorkerOutcome.SKIPPED
+            }
+    return keys
 
 
-def collect(session: Path, only: set[tuple[str, str, int]] | None = None) -> dict[str, Any]:
-    """The report of ``session`` (restricted to the mutants in ``only``, if given)."""
+def collect(sessions: list[Path], only: set[tuple[str, str, int]] | None = None) -> dict[str, Any]:
+    """The report of ``sessions`` together (restricted to the mutants in ``only``)."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
     modules: dict[str, Counter[str]] = defaultdict(Counter)
     survivors = []
-    with use_db(str(session), WorkDB.Mode.open) as db:
-        items = {item.job_id: item for item in db.work_items}
-        for job_id, result in db.results:
+    for session in sessions:
+        with use_db(str(session), WorkDB.Mode.open) as db:
+            items = {item.job_id: item for item in db.work_items}
+            results = list(db.results)
+        for job_id, result in results:
             if result.worker_outcome == WorkerOutcome.SKIPPED:
                 continue
             mutation = items[job_id].mutations[0]
@@ -246,6 +260,60 @@ def collect(session: Path, only: set[tuple[str, str, int]] | None = None) -> dic
     }
 
 
+def sessions_in(path: Path) -> list[Path]:
+    """The Cosmic Ray sessions of a measurement: a ``session.sqlite`` itself, or the
+    one (``--processes 1``) or several (``part<i>/``) in a ``--workdir``."""
+    if path.is_file():
+        return [path]
+    single = path / "session.sqlite"
+    return [single] if single.exists() else sorted(path.glob("part*/session.sqlite"))
+
+
+def keep_share(session: Path, part: int, parts: int) -> int:
+    """Skip all but every ``parts``-th of the chosen mutants, from ``part`` on, in key
+    order: ``parts`` copies sampled alike then judge disjoint shares that together are
+    exactly the one-process sample."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        pending = sorted(
+            (mutant_key(item.mutations[0]), item.job_id) for item in db.pending_work_items
+        )
+        for rank, (_, job) in enumerate(pending):
+            if rank % parts != part:
+                db.set_result(
+                    job, WorkResult(output="another part's", worker_outcome=WorkerOutcome.SKIPPED)
+                )
+        return len(range(part, len(pending), parts))
+
+
+def prepare(
+    workdir: Path, modules: list[str], args: argparse.Namespace, part: int, parts: int
+) -> Path:
+    """A copy of the project at ``workdir`` with its session initialised and sampled."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if not (workdir / "opx").exists():
+        copy_project(workdir)
+    config = write_config(workdir, modules, args.checks, args.timeout)
+    session = workdir / "session.sqlite"
+    cosmic_ray = [sys.executable, "-m", "cosmic_ray.cli"]
+    subprocess.run([*cosmic_ray, "init", str(config), str(session)], cwd=workdir, check=True)
+    like = judged_keys(sessions_in(args.like)) if args.like else None
+    if args.survivors_of:
+        like = {
+            (s["module"], s["operator"], s["occurrence"])
+            for s in collect(sessions_in(args.survivors_of))["survivors"]
+        }
+    chosen = sample_jobs(session, None if args.all else args.sample, args.seed, like)
+    if parts > 1:
+        mine = keep_share(session, part, parts)
+        print(f"part {part}: judging {mine} of {sum(chosen.values())} mutants", flush=True)
+    else:
+        print(f"judging {sum(chosen.values())} mutants in {len(chosen)} modules", flush=True)
+    return config
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kind", choices=("executor", "action-groups"), default="executor")
@@ -253,7 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--sample", type=int, default=200, help="mutants judged (default 200)")
     size.add_argument("--all", action="store_true", help="judge every mutant")
-    size.add_argument("--like", type=Path, help="judge the mutants another session (sqlite) judged")
+    size.add_argument(
+        "--like", type=Path, help="judge the mutants another session (sqlite or workdir) judged"
+    )
     size.add_argument(
         "--survivors-of",
         type=Path,
@@ -262,6 +332,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--checks", default="snapshot", help="the gate's --checks")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="judge the sample in N copies at once, one core each (default 1)",
+    )
     parser.add_argument("--workdir", type=Path, help="a directory for the mutated copy")
     parser.add_argument("--json", type=Path, help="write the report as JSON")
     parser.add_argument(
@@ -270,20 +346,27 @@ def main(argv: list[str] | None = None) -> int:
         help="report only mutants also run in this other session (runs stopped early)",
     )
     args = parser.parse_args(argv)
+    if args.processes < 1:
+        parser.error(f"--processes {args.processes}: need at least one")
     modules = args.modules or (
         executor_modules() if args.kind == "executor" else action_group_modules()
     )
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="opx-mutation-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    if not (workdir / "opx").exists():
-        copy_project(workdir)
-    env = {**os.environ, "PYTHONPATH": str(workdir)}
-    config = write_config(workdir, modules, args.checks, args.timeout)
-    session = workdir / "session.sqlite"
-    if not session.exists():  # else: report on the session there (finished or stopped)
+    sessions = sessions_in(workdir)
+    if not sessions:  # else: report on the sessions there (finished or stopped)
+        parts = (
+            [workdir]
+            if args.processes == 1
+            else [workdir / f"part{i}" for i in range(args.processes)]
+        )
+        parts[0].mkdir(parents=True, exist_ok=True)
+        if not (parts[0] / "opx").exists():
+            copy_project(parts[0])
+        env = {**os.environ, "PYTHONPATH": str(parts[0])}
         baseline = subprocess.run(
             gate_command(args.checks).split(),
-            cwd=workdir,
+            cwd=parts[0],
             env=env,
             capture_output=True,
             check=False,
@@ -292,28 +375,26 @@ def main(argv: list[str] | None = None) -> int:
             print("the unmutated gate does not pass; nothing to measure", file=sys.stderr)
             print(baseline.stdout.decode()[-2000:], file=sys.stderr)
             return 2
-        cosmic_ray = [sys.executable, "-m", "cosmic_ray.cli"]
-        subprocess.run([*cosmic_ray, "init", str(config), str(session)], cwd=workdir, check=True)
-        like = judged_keys(args.like) if args.like else None
-        if args.survivors_of:
-            like = {
-                (s["module"], s["operator"], s["occurrence"])
-                for s in collect(args.survivors_of)["survivors"]
-            }
-        chosen = sample_jobs(session, None if args.all else args.sample, args.seed, like)
-        print(f"judging {sum(chosen.values())} mutants in {len(chosen)} modules", flush=True)
-        subprocess.run(
-            [*cosmic_ray, "exec", str(config), str(session)],
-            cwd=workdir,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-    only = run_keys(session) & run_keys(args.intersect) if args.intersect else None
-    report = collect(session, only)
+        configs = [prepare(part, modules, args, i, len(parts)) for i, part in enumerate(parts)]
+        running = [
+            subprocess.Popen(
+                [sys.executable, "-m", "cosmic_ray.cli", "exec", str(config), "session.sqlite"],
+                cwd=part,
+                env={**os.environ, "PYTHONPATH": str(part)},
+                stdout=subprocess.DEVNULL,
+            )
+            for part, config in zip(parts, configs, strict=True)
+        ]
+        if any(process.wait() != 0 for process in running):
+            print("cosmic-ray exec failed; see its output above", file=sys.stderr)
+            return 2
+        sessions = sessions_in(workdir)
+    only = run_keys(sessions) & run_keys(sessions_in(args.intersect)) if args.intersect else None
+    report = collect(sessions, only)
+    source_root = sessions[0].parent
     equivalent = 0
     for survivor in report["survivors"]:
-        survivor["equivalent"] = equivalent_reason(survivor, workdir)
+        survivor["equivalent"] = equivalent_reason(survivor, source_root)
         equivalent += survivor["equivalent"] is not None
     judged = report["killed"] + report["survived"] - equivalent
     report["equivalent"] = equivalent
@@ -323,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         "sample": None if args.all else args.sample,
         "seed": args.seed,
         "checks": args.checks,
+        "processes": len(sessions),
     }
     for module, counts in report["modules"].items():
         print(f"{module:40s} " + " ".join(f"{k} {v}" for k, v in sorted(counts.items())))

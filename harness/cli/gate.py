@@ -63,6 +63,12 @@ def add_commands(commands: Any) -> None:
         help="show every diff line: hunks changing only digests are folded by default",
     )
     gate.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="stop at the first scenario that does not pass: its exit code, the rest "
+        "not judged (for loops that only ask whether anything changed)",
+    )
+    gate.add_argument(
         "--update",
         action="store_true",
         help="re-approve drifted or missing snapshots and delete orphaned ones -- never "
@@ -141,6 +147,7 @@ def _gate_config(args: argparse.Namespace) -> GateConfig:
         shard=shard,
         update=args.update,
         full_diff=args.full_diff,
+        fail_fast=args.fail_fast,
     )
 
 

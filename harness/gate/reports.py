@@ -98,10 +98,15 @@ def headline(result: GateResult) -> str:
     """One line: the verdict, what was judged and the exit code."""
     counts = ", ".join(f"{n} {status}" for status, n in result.counts().items()) or "nothing"
     code = result.exit_code
+    stopped = (
+        f", {result.not_judged} not judged (--fail-fast stopped at the first failure)"
+        if result.not_judged
+        else ""
+    )
     return (
         f"gate: {len(result.verdicts)} of {result.total_scenarios} scenarios "
-        f"(shard {result.config.shard}), checks {','.join(checks_of(result))}: {counts} "
-        f"in {result.seconds:.1f}s -> exit {code} ({result.verdict_words})"
+        f"(shard {result.config.shard}), checks {','.join(checks_of(result))}: {counts}"
+        f"{stopped} in {result.seconds:.1f}s -> exit {code} ({result.verdict_words})"
     )
 
 
@@ -161,7 +166,8 @@ def markdown(result: GateResult) -> str:
         "",
         f"{len(result.verdicts)} of {result.total_scenarios} scenarios (shard {config.shard}) · "
         f"checks: {', '.join(checks)} · repeat: {config.repeat} replays · "
-        f"jobs: {config.jobs} · {result.seconds:.1f} s",
+        f"jobs: {config.jobs} · {result.seconds:.1f} s"
+        + (f" · {result.not_judged} not judged (--fail-fast)" if result.not_judged else ""),
         "",
         "| scenario | " + " | ".join(checks) + " |",
         "|---|" + "---|" * len(checks),
@@ -283,9 +289,11 @@ def to_json(result: GateResult) -> str:
             "jobs": config.jobs,
             "shard": str(config.shard),
             "update": config.update,
+            "fail_fast": config.fail_fast,
         },
         "total_scenarios": result.total_scenarios,
         "judged": len(result.verdicts),
+        "not_judged": result.not_judged,
         "seconds": round(result.seconds, 3),
         "counts": result.counts(),
         "scenarios": [_verdict_json(v, checks_of(result)) for v in result.verdicts],

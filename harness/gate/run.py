@@ -30,7 +30,7 @@ from harness.checks.registry import CHECK_NAMES, CHECKS, check_named
 from harness.files import write_atomically
 from harness.gate.judge import Task, judge
 from harness.gate.progress import Listener, Silent
-from harness.gate.verdict import GateConfig, GateResult, Orphan, Verdict
+from harness.gate.verdict import EXIT_PASS, GateConfig, GateResult, Orphan, Verdict
 from harness.replayer import moto_state
 from harness.scenario import discover
 
@@ -71,7 +71,8 @@ def run_gate(config: GateConfig, listener: Listener | None = None) -> GateResult
         for name in config.shard.select(paths)
     ]
     listener.start(len(tasks))
-    verdicts = sorted(_judge_all(tasks, config.jobs, listener), key=lambda v: v.name)
+    judged = _judge_all(tasks, config.jobs, listener, fail_fast=config.fail_fast)
+    verdicts = sorted(judged, key=lambda v: v.name)
     for check in batched:
         run_batched(check, verdicts)
     orphans = _orphans(config, paths) if "snapshot" in checks else []
@@ -80,7 +81,8 @@ def run_gate(config: GateConfig, listener: Listener | None = None) -> GateResult
         orphans = [_delete(o) for o in orphans]
     for verdict in verdicts:
         verdict.replayed = None
-    return GateResult(config, verdicts, orphans, len(paths), time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return GateResult(config, verdicts, orphans, len(paths), seconds, len(tasks) - len(verdicts))
 
 
 def _validate(config: GateConfig) -> None:
@@ -92,6 +94,10 @@ def _validate(config: GateConfig) -> None:
         )
     if config.update and "snapshot" not in config.checks:
         raise GateInputError("--update re-approves snapshots: include the snapshot check")
+    if config.update and config.fail_fast:
+        raise GateInputError(
+            "--update with --fail-fast would re-approve only up to the first drift; use one"
+        )
     if config.repeat < 2:
         raise GateInputError(f"--repeat {config.repeat}: the repeat check compares >= 2 replays")
     if config.jobs < 1:
@@ -105,13 +111,19 @@ def _validate(config: GateConfig) -> None:
 # --------------------------------------------------------------------------- running
 
 
-def _judge_all(tasks: Sequence[Task], jobs: int, listener: Listener) -> list[Verdict]:
+def _judge_all(
+    tasks: Sequence[Task], jobs: int, listener: Listener, *, fail_fast: bool
+) -> list[Verdict]:
+    """Every task's verdict -- or, under ``fail_fast``, those judged until one failed
+    (in parallel, the ones already running finish; the queued ones are cancelled)."""
     if jobs == 1 or len(tasks) <= 1:
         verdicts = []
         with _frozen_gc(), moto_state.batch():
             for task in tasks:
                 verdicts.append(judge(task))
                 listener.judged(verdicts[-1])
+                if fail_fast and verdicts[-1].exit_code != EXIT_PASS:
+                    break
         return verdicts
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(tasks)), mp_context=_context(), initializer=_start_worker
@@ -119,8 +131,13 @@ def _judge_all(tasks: Sequence[Task], jobs: int, listener: Listener) -> list[Ver
         futures: list[Future[Verdict]] = [pool.submit(judge, task) for task in tasks]
         verdicts = []
         for future in as_completed(futures):
+            if future.cancelled():
+                continue
             verdicts.append(future.result())
             listener.judged(verdicts[-1])
+            if fail_fast and verdicts[-1].exit_code != EXIT_PASS:
+                for pending in futures:
+                    pending.cancel()
         return verdicts
 
 

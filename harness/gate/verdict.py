@@ -97,6 +97,10 @@ class GateConfig:
     update: bool = False
     #: Show digest-only diff hunks and every line of every report.
     full_diff: bool = False
+    #: Stop at the first scenario that does not pass (``--fail-fast``): a quick "no"
+    #: for a loop that only needs to know *whether* something changed -- mutation
+    #: testing, a bisect -- at the price of not knowing everything that did.
+    fail_fast: bool = False
 
 
 @dataclass
@@ -107,6 +111,8 @@ class GateResult:
     #: Scenario files in the directory, all shards together.
     total_scenarios: int
     seconds: float = 0.0
+    #: Scenarios of this shard left unjudged because ``fail_fast`` stopped the gate.
+    not_judged: int = 0
 
     @property
     def exit_code(self) -> int:

@@ -330,6 +330,7 @@ def test_missing_and_orphaned_snapshots_exit_3_until_update_fixes_both(
         (["--repeat", "1"], "--repeat 1: the repeat check compares >= 2 replays"),
         (["--jobs", "many"], "--jobs 'many': expected a number or 'auto'"),
         (["--checks", "repeat", "--update"], "--update re-approves snapshots: include the"),
+        (["--update", "--fail-fast"], "--update with --fail-fast would re-approve only up to"),
     ],
 )
 def test_invalid_options_exit_3_with_one_line(
@@ -387,6 +388,39 @@ def _comparable(report: dict[str, Any]) -> dict[str, Any]:
         return value
 
     return strip(report)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_fail_fast_stops_at_the_first_failure_and_says_what_was_not_judged(
+    project: Project, capsys: pytest.CaptureFixture[str], jobs: str
+) -> None:
+    """Scenarios are judged in name order: the first one (``AGREED``) drifts, so a
+    serial run judges nothing after it; a parallel one cancels what had not started.
+    Whatever was skipped is counted, never reported as passing."""
+    path = _edit_snapshot(project, AGREED)
+    run = gate(capsys, project.args("--fail-fast", "--jobs", jobs))
+    report = project.report()
+    assert run.code == 1, run.out + run.err
+    assert _statuses(report)[AGREED]["snapshot"] == "drift"
+    assert report["judged"] + report["not_judged"] == 3
+    assert report["config"]["fail_fast"] is True
+    if jobs == "1":
+        assert (report["judged"], report["not_judged"]) == (1, 2)
+        assert "2 not judged (--fail-fast stopped at the first failure)" in run.out
+    assert path in run.out
+
+    whole = gate(capsys, project.args())
+    assert whole.code == 1
+    assert (project.report()["judged"], project.report()["not_judged"]) == (3, 0)
+    assert "not judged" not in whole.out
+
+
+def test_fail_fast_on_a_passing_gate_judges_everything(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = gate(capsys, project.args("--fail-fast"))
+    assert run.code == 0, run.out + run.err
+    assert (project.report()["judged"], project.report()["not_judged"]) == (3, 0)
 
 
 def test_jobs_2_gives_the_same_verdicts_as_jobs_1(

@@ -1,4 +1,5 @@
-"""``bench/mutation.py`` at its smallest: two mutants of one module, judged by the gate.
+"""``bench/mutation.py`` at its smallest: two mutants of one module, judged by the gate
+in two processes, one each.
 
 The full measurement (README "Gate strength") takes an hour or more; this proves the
 script still runs end to end -- copy, baseline gate, Cosmic Ray init, sampling, exec,
@@ -30,6 +31,8 @@ def test_two_mutants_of_one_module_are_judged_by_the_gate(tmp_path: Path) -> Non
             "opx/response.py",
             "--sample",
             "2",
+            "--processes",
+            "2",
             "--workdir",
             str(tmp_path / "work"),
             "--json",
@@ -46,7 +49,11 @@ def test_two_mutants_of_one_module_are_judged_by_the_gate(tmp_path: Path) -> Non
     assert sum(counts.values()) == 2
     assert report["killed"] + report["survived"] + report["incompetent"] == 2
     assert "kill rate" in done.stdout
+    assert report["config"]["processes"] == 2
+    # Each copy judged its own one of the two, and none judged the other's.
+    assert "part 0: judging 1 of 2 mutants" in done.stdout
+    assert "part 1: judging 1 of 2 mutants" in done.stdout
     # The mutants were made in the copy, never in the project itself.
     assert (ROOT / "opx" / "response.py").read_text(encoding="utf-8") == (
-        tmp_path / "work" / "opx" / "response.py"
+        tmp_path / "work" / "part0" / "opx" / "response.py"
     ).read_text(encoding="utf-8")
