@@ -28,7 +28,8 @@ per module, the kill rate ``killed / (killed + survived)`` (timeouts count as
 killed, incompetent mutants are left out, as Cosmic Ray reports them), the same
 over non-equivalent mutants (survivors recognised mechanically as equivalent -- a
 ``|`` in a type annotation, never evaluated -- are left out and named), and every
-survivor with its diff. ``--json FILE`` writes the same as JSON.
+survivor with its diff and whether the unmutated gate ever runs its line (coverage.py;
+one never run is a missing input, one run a weak oracle). ``--json FILE`` writes the same as JSON.
 """
 
 from __future__ import annotations
@@ -260,6 +261,30 @@ def collect(sessions: list[Path], only: set[tuple[str, str, int]] | None = None)
     }
 
 
+def gate_coverage(workdir: Path, checks: str) -> dict[str, list[int]]:
+    """Lines of each module the unmutated gate executes (coverage.py, in the copy): a
+    survivor on a line it never runs is a missing input, not a weak oracle -- the report
+    says which is which. Kept in ``gate-lines.json`` beside the session."""
+    saved = workdir / "gate-lines.json"
+    if not saved.exists():
+        data = workdir / ".coverage"
+        env = {**os.environ, "PYTHONPATH": str(workdir), "COVERAGE_FILE": str(data)}
+        run = [sys.executable, "-m", "coverage"]
+        subprocess.run(
+            [*run, "run", "--source=opx", *gate_command(checks).split()[1:]],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        report = workdir / "coverage.json"
+        subprocess.run([*run, "json", "-q", "-o", str(report)], cwd=workdir, env=env, check=True)
+        files = json.loads(report.read_text(encoding="utf-8"))["files"]
+        lines = {name: sorted(f["executed_lines"]) for name, f in files.items()}
+        saved.write_text(json.dumps(lines, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return json.loads(saved.read_text(encoding="utf-8"))
+
+
 def sessions_in(path: Path) -> list[Path]:
     """The Cosmic Ray sessions of a measurement: a ``session.sqlite`` itself, or the
     one (``--processes 1``) or several (``part<i>/``) in a ``--workdir``."""
@@ -392,12 +417,17 @@ def main(argv: list[str] | None = None) -> int:
     only = run_keys(sessions) & run_keys(sessions_in(args.intersect)) if args.intersect else None
     report = collect(sessions, only)
     source_root = sessions[0].parent
+    executed = {m: set(lines) for m, lines in gate_coverage(source_root, args.checks).items()}
     equivalent = 0
     for survivor in report["survivors"]:
         survivor["equivalent"] = equivalent_reason(survivor, source_root)
+        survivor["run_by_gate"] = survivor["line"] in executed.get(survivor["module"], ())
         equivalent += survivor["equivalent"] is not None
     judged = report["killed"] + report["survived"] - equivalent
     report["equivalent"] = equivalent
+    report["never_run"] = sum(
+        not s["run_by_gate"] and s["equivalent"] is None for s in report["survivors"]
+    )
     report["kill_rate_non_equivalent"] = round(report["killed"] / judged, 4) if judged else None
     report["config"] = {
         "modules": modules,
@@ -411,10 +441,12 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"killed {report['killed']}, survived {report['survived']} ({equivalent} equivalent), "
         f"incompetent {report['incompetent']}: kill rate {report['kill_rate']}, "
-        f"of non-equivalent mutants {report['kill_rate_non_equivalent']}"
+        f"of non-equivalent mutants {report['kill_rate_non_equivalent']} "
+        f"({report['never_run']} of the non-equivalent survivors on lines the gate never runs)"
     )
     for survivor in report["survivors"]:
         why = f" -- equivalent: {survivor['equivalent']}" if survivor["equivalent"] else ""
+        why += "" if survivor["run_by_gate"] else " -- a line the gate never runs"
         print(f"survived: {survivor['module']}:{survivor['line']} {survivor['operator']}{why}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

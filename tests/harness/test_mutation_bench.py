@@ -49,6 +49,11 @@ def test_two_mutants_of_one_module_are_judged_by_the_gate(tmp_path: Path) -> Non
     assert sum(counts.values()) == 2
     assert report["killed"] + report["survived"] + report["incompetent"] == 2
     assert "kill rate" in done.stdout
+    assert all(isinstance(s["run_by_gate"], bool) for s in report["survivors"])
+    # What the unmutated gate runs, to tell a missing input from a weak oracle.
+    lines = json.loads((tmp_path / "work" / "part0" / "gate-lines.json").read_text("utf-8"))
+    assert lines["opx/response.py"], "the gate runs the response builders"
+    assert report["never_run"] <= report["survived"]
     assert report["config"]["processes"] == 2
     # Each copy judged its own one of the two, and none judged the other's.
     assert "part 0: judging 1 of 2 mutants" in done.stdout
