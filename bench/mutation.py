@@ -35,6 +35,7 @@ one never run is a missing input, one run a weak oracle). ``--json FILE`` writes
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import math
 import os
@@ -285,6 +286,20 @@ def gate_coverage(workdir: Path, checks: str) -> dict[str, list[int]]:
     return json.loads(saved.read_text(encoding="utf-8"))
 
 
+def statement_line(source: str, line: int) -> int:
+    """The first line of the innermost statement holding ``line``: coverage.py counts a
+    statement that spans lines (a call with its arguments on the next ones) on its
+    first line only, and a mutant may sit on any of them."""
+    best = line
+    span = None
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            size = (node.end_lineno or node.lineno) - node.lineno
+            if span is None or size <= span:
+                best, span = node.lineno, size
+    return best
+
+
 def sessions_in(path: Path) -> list[Path]:
     """The Cosmic Ray sessions of a measurement: a ``session.sqlite`` itself, or the
     one (``--processes 1``) or several (``part<i>/``) in a ``--workdir``."""
@@ -421,7 +436,10 @@ def main(argv: list[str] | None = None) -> int:
     equivalent = 0
     for survivor in report["survivors"]:
         survivor["equivalent"] = equivalent_reason(survivor, source_root)
-        survivor["run_by_gate"] = survivor["line"] in executed.get(survivor["module"], ())
+        source = (source_root / survivor["module"]).read_text(encoding="utf-8")
+        survivor["run_by_gate"] = statement_line(source, survivor["line"]) in executed.get(
+            survivor["module"], ()
+        )
         equivalent += survivor["equivalent"] is not None
     judged = report["killed"] + report["survived"] - equivalent
     report["equivalent"] = equivalent
