@@ -68,6 +68,10 @@ class ExecutorResult(ReplayResult):
     #: The calls of the operations a scenario's ``dynamodb`` script answers or logs
     #: (:mod:`harness.wire.dynamodb`); canonical only for such a scenario.
     dynamodb_calls: list[dict[str, Any]] | None = None
+    #: What Lambda records for each invocation that raised (:func:`lambda_error`, with
+    #: the invocation's position), oldest first; canonical only when one raised, so a
+    #: result whose handler always returned reads as it always did.
+    lambda_errors: list[dict[str, Any]] = field(default_factory=list)
 
     def canonical(self) -> dict[str, Any]:
         """Everything that defines behaviour; each checkpoint's full state is kept
@@ -75,6 +79,8 @@ class ExecutorResult(ReplayResult):
         refused = {} if self.unreadable is None else {"unreadable": self.unreadable}
         if self.dynamodb_calls is not None:
             refused["dynamodb_calls"] = self.dynamodb_calls
+        if self.lambda_errors:
+            refused["lambda_errors"] = self.lambda_errors
         return canonical.plain(
             {
                 **refused,
@@ -194,22 +200,26 @@ class ExecutorKind(ScenarioKind):
         ``concurrent-late``: the duplicate takes the lease just after the first
         finished; see :mod:`.overlap`); a failure the executor signals to Lambda by raising
         (:class:`opx.errors.ExecutionRetryError`, so Lambda retries and then
-        dead-letters) is recorded as the structured response it carries."""
-        from opx.errors import response_of
+        dead-letters) is recorded as the structured response it carries, with what Lambda
+        records for the failed invocation (each entry an :class:`Invocation`)."""
         from opx.lambda_handler import handler
 
         if scenario.delivery != "sequential":
             # Overlapping deliveries are separate invocations: request ids of their own.
             def invoke(event: Any, n: int) -> Any:
                 context = LambdaContext(aws_request_id=f"replay-{n}")
-                return response_of(handler, event, context)
+                return Invocation.of(handler, event, context)
 
             return STAGINGS[scenario.delivery](scenario.events, transport, invoke)
-        return [response_of(handler, event, LambdaContext()) for event in scenario.events]
+        return [Invocation.of(handler, event, LambdaContext()) for event in scenario.events]
 
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:
+        """The result of a delivery; ``responses`` may hold :class:`Invocation` entries
+        (the kind's own delivery) or plain responses (other deliveries: the redrive
+        kind's, the resume matrix's), which record no Lambda error."""
         from opx.checkpointing import CheckpointCorruptError
 
+        responses, lambda_errors = _unpacked(responses)
         scripted = env.transport.find(DynamoDBAnswers)
         if scripted is not None:
             scripted.disarm()  # the harness's own reads below are not the executor's calls
@@ -237,6 +247,7 @@ class ExecutorKind(ScenarioKind):
             table=table_items(written, env.scenario.clock.start, env.clock.now(), aliases, times),
             index=incident_index(env.session.client("dynamodb"), written),
             unreadable=unreadable,
+            lambda_errors=lambda_errors,
             dynamodb_calls=None
             if env.scenario.dynamodb is None or scripted is None
             else scripted.log,
@@ -303,6 +314,54 @@ class ExecutorKind(ScenarioKind):
         from harness.authoring.executor import author_executor
 
         return author_executor(spec)
+
+
+def lambda_error(exc: BaseException) -> dict[str, str]:
+    """What Lambda's Python runtime records for an invocation that raised ``exc``: the
+    ``errorType`` (the class's bare name) and ``errorMessage`` (``str(exc)``) its
+    bootstrap builds for the failed invocation -- the ``responsePayload`` of the
+    on-failure destination's record, the ``ErrorMessage`` of a dead-letter message. The
+    runtime's ``stackTrace`` is left out: it names files and line numbers, which change
+    with every edit of the code and say nothing about behaviour."""
+    return {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One handler call as Lambda sees it: the structured response it answered or
+    raised, and, when it raised, what Lambda records for it (:func:`lambda_error`).
+
+    The response alone is not enough: for an asynchronous invocation Lambda keeps only
+    the raised exception's type and text, so the text (``str(exc)``, the response as
+    canonical JSON) is behaviour a snapshot must pin as well."""
+
+    response: Any
+    error: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, call: Any, event: Any, context: Any) -> Invocation:
+        """``call(event, context)``, the one exception the handler raises on purpose
+        (:class:`opx.errors.ExecutionRetryError`) caught and recorded as Lambda would;
+        anything else propagates: a bug the replay must report, not a response."""
+        from opx.errors import ExecutionRetryError
+
+        try:
+            return cls(call(event, context))
+        except ExecutionRetryError as exc:
+            return cls(exc.response, lambda_error(exc))
+
+
+def _unpacked(delivered: list[Any]) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The responses of a delivery, and the Lambda error of each invocation that raised."""
+    responses: list[Any] = []
+    errors: list[dict[str, Any]] = []
+    for n, entry in enumerate(delivered):
+        if isinstance(entry, Invocation):
+            if entry.error is not None:
+                errors.append({"invocation": n, **entry.error})
+            entry = entry.response
+        responses.append(entry)
+    return responses, errors
 
 
 def replay_executor(scenario: Scenario, replayer: Replayer | None = None) -> ExecutorResult:
@@ -424,4 +483,11 @@ def _refused_configuration(scenario: Scenario) -> str | None:
     return None
 
 
-__all__ = ["ExecutorKind", "ExecutorResult", "bedrock_calls", "replay_executor"]
+__all__ = [
+    "ExecutorKind",
+    "ExecutorResult",
+    "Invocation",
+    "bedrock_calls",
+    "lambda_error",
+    "replay_executor",
+]

@@ -896,6 +896,9 @@ EDITED_RESUMES: list[tuple[int, str, str]] = [
     (500, "EXECUTION_FAILED", "budget must be a finite amount in [0, 1000000000000), got -1"),
     (500, "EXECUTION_FAILED", "'signal-intelligence' says it is from 'change-intelligence-"),
     (409, "EXECUTION_IN_PROGRESS", "is in progress in another invocation"),
+    (500, "EXECUTION_FAILED", "TypeError: usage.input_tokens must be an int, got '12'"),
+    (500, "CHECKPOINT_CORRUPT", "ValueError: 64 of 64 chunks are missing (0, 1, 2"),
+    (200, "", ""),  # the lost head: its leftover writes skipped, resumed from the one before
     (500, "CHECKPOINT_CORRUPT", "is not hex digits"),
 ]
 
@@ -906,12 +909,31 @@ def _edited_resumes(result: ReplayResult) -> None:
     bare traceback or a Bedrock call; the edited lease without its expiry still holds."""
     assert len(result.responses) == len(EDITED_RESUMES)
     for response, (status, error, reason) in zip(result.responses, EDITED_RESUMES, strict=True):
-        assert response["statusCode"] == status and response["body"]["error"] == error
+        assert response["statusCode"] == status
+        if status == 200:
+            # Every agent skipped by the zero budget, none refused by a corrupt read.
+            assert response["body"]["status"] == "FAILED"
+            assert set(response["body"]["agents"].values()) == {"SKIPPED"}
+            continue
+        assert response["body"]["error"] == error
         assert reason in response["body"]["message"]
     assert "lease until" not in result.responses[5]["body"]["message"]
     # An error message is cut at 1,000 characters (the relabel is 1,001 long).
     assert len(result.responses[4]["body"]["message"]) == 1000
     assert result.bedrock_calls == []
+
+
+@check("cost-token-count-at-bound")
+def _token_count_at_bound(result: ReplayResult) -> None:
+    """A token count of exactly ``MAX_TOKENS`` is priced, to the micro-dollar, not refused."""
+    from opx.cost import MAX_TOKENS
+
+    cost = _body(result, 0)["cost"]
+    (call,) = _calls(result, "knowledge-rag")
+    assert (call["input_tokens"], call["output_tokens"]) == (MAX_TOKENS, 260)
+    assert call["cost_usd"] == cost["per_agent"]["knowledge-rag"] == "800000000.001040"
+    assert cost["budget"]["state"] == "EXCEEDED"
+    assert _body(result, 0)["agents"]["response-strategy"] == "SKIPPED"
 
 
 # Last: ``CHECKS`` is filled by the ``@check`` functions above.
