@@ -760,7 +760,7 @@ def _expired_write(result: ReplayResult) -> None:
 #: Settings a cold start refuses: the message each 500 CONFIGURATION_ERROR names.
 CONFIG_REFUSALS: dict[str, str] = {
     "config-bad-flag": "USE_DYNAMODB_CHECKPOINTING='enabled' is not a boolean (use true or false)",
-    "config-bad-budget": "OPX_DEFAULT_BUDGET_USD='ten dollars' is not a decimal amount",
+    "config-bad-budget": "OPX_DEFAULT_BUDGET_USD='10 €' is not a decimal amount",
     "config-negative-budget": "OPX_DEFAULT_BUDGET_USD='-0.50' must be a non-negative amount",
     "config-ttl-out-of-range": "CHECKPOINT_TTL_DAYS=366 is outside 1..365",
     "config-budget-above-cap": "OPX_DEFAULT_BUDGET_USD='2000000000000' must be below "
