@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harness.authoring.action_group import AuthoringError
 from harness.authoring.draft import draft
 from harness.authoring.executor import ExecutorSpec, record_answers, seed_table
+from harness.kinds.maintenance.operations import UnresolvedReferenceError
 from harness.scenario import Scenario
 
 
@@ -38,9 +40,12 @@ def author_maintenance(recipe: MaintenanceRecipe) -> Scenario:
         dynamodb=spec.dynamodb,
         maintenance=list(recipe.operations),
     )
-    return record_answers(
-        scenario, {agent: script.interaction for agent, script in spec.agents.items()}
-    )
+    try:
+        return record_answers(
+            scenario, {agent: script.interaction for agent, script in spec.agents.items()}
+        )
+    except UnresolvedReferenceError as exc:  # a reference the run left nothing for
+        raise AuthoringError(str(exc)) from None
 
 
 __all__ = ["MaintenanceRecipe", "author_maintenance"]

@@ -39,6 +39,7 @@ from harness.kinds.maintenance.operations import (
     EXECUTION_REF,
     OPERATIONS,
     Context,
+    UnresolvedReferenceError,
     described,
     table_name,
 )
@@ -165,7 +166,7 @@ class MaintenanceKind(ScenarioKind):
         for n, _event in enumerate(scenario.events):
             try:
                 threads[f"{EXECUTION_REF}{n}"] = ctx.thread(f"{EXECUTION_REF}{n}", "events")
-            except LookupError:
+            except UnresolvedReferenceError:
                 continue  # not an incident: it names no thread
         table = _keys(ctx)
         records: list[Any] = [{"threads": threads, "table": table}]
@@ -175,10 +176,8 @@ class MaintenanceKind(ScenarioKind):
             try:
                 returned = OPERATIONS[op.op](op, ctx, where)
                 record["returned"] = returned
-            except LookupError as exc:
-                if type(exc).__name__ == "UnresolvedReferenceError":
-                    raise  # the scenario's mistake, not the code's answer
-                record["raised"] = f"{type(exc).__name__}: {exc}"
+            except UnresolvedReferenceError:
+                raise  # the scenario's mistake, not the code's answer
             except Exception as exc:
                 record["raised"] = f"{type(exc).__name__}: {exc}"
             if op.op == "create-table":

@@ -159,11 +159,14 @@ def _call(asynchronous: bool, sync: Callable[[], Any], coroutine: Callable[[], A
 def run_list(op: ListOperation, ctx: Context, where: str) -> Any:
     config = None
     if op.thread is not None:
-        checkpoint = None if op.checkpoint is None else ctx.checkpoint(op.checkpoint, where)
-        config = ctx.config(ctx.thread(op.thread, where), op.checkpoint_ns, checkpoint)
+        checkpoint = (
+            None if op.checkpoint is None else ctx.checkpoint(op.checkpoint, f"{where}.checkpoint")
+        )
+        config = ctx.config(ctx.thread(op.thread, f"{where}.thread"), op.checkpoint_ns, checkpoint)
     before = None
     if op.before is not None and op.thread is not None:
-        before = ctx.config(ctx.thread(op.thread, where), None, ctx.checkpoint(op.before, where))
+        thread = ctx.thread(op.thread, f"{where}.thread")
+        before = ctx.config(thread, None, ctx.checkpoint(op.before, f"{where}.before"))
     kwargs = {"filter": op.filter, "before": before, "limit": op.limit}
 
     async def listed() -> list[Any]:
@@ -174,8 +177,10 @@ def run_list(op: ListOperation, ctx: Context, where: str) -> Any:
 
 
 def run_get(op: GetOperation, ctx: Context, where: str) -> Any:
-    checkpoint = None if op.checkpoint is None else ctx.checkpoint(op.checkpoint, where)
-    config = ctx.config(ctx.thread(op.thread, where), op.checkpoint_ns, checkpoint)
+    checkpoint = (
+        None if op.checkpoint is None else ctx.checkpoint(op.checkpoint, f"{where}.checkpoint")
+    )
+    config = ctx.config(ctx.thread(op.thread, f"{where}.thread"), op.checkpoint_ns, checkpoint)
     found = _call(
         op.asynchronous,
         lambda: ctx.saver.get_tuple(config),
@@ -185,7 +190,8 @@ def run_get(op: GetOperation, ctx: Context, where: str) -> Any:
 
 
 def run_copy(op: CopyOperation, ctx: Context, where: str) -> Any:
-    source, target = ctx.thread(op.source, where), ctx.thread(op.target, where)
+    source = ctx.thread(op.source, f"{where}.source")
+    target = ctx.thread(op.target, f"{where}.target")
     return _call(
         op.asynchronous,
         lambda: ctx.saver.copy_thread(source, target),
@@ -194,7 +200,7 @@ def run_copy(op: CopyOperation, ctx: Context, where: str) -> Any:
 
 
 def run_delete(op: DeleteOperation, ctx: Context, where: str) -> Any:
-    thread = ctx.thread(op.thread, where)
+    thread = ctx.thread(op.thread, f"{where}.thread")
     return _call(
         op.asynchronous,
         lambda: ctx.saver.delete_thread(thread),
