@@ -334,9 +334,15 @@ def wire_item(item: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
 
 
 #: The DynamoDB operations a scripted answer may stand in for: the ones the
-#: executor's checkpointer and lease send (``opx.checkpointing.store``, ``.lease``).
+#: executor's checkpointer and lease send (``opx.checkpointing.store``, ``.lease``),
+#: and ``create_table``'s ``UpdateContinuousBackups`` (a ``maintenance`` scenario's).
 DynamoDBOperation = Literal[
-    "BatchWriteItem", "DeleteItem", "PutItem", "Query", "TransactWriteItems"
+    "BatchWriteItem",
+    "DeleteItem",
+    "PutItem",
+    "Query",
+    "TransactWriteItems",
+    "UpdateContinuousBackups",
 ]
 DYNAMODB_OPERATIONS: tuple[str, ...] = get_args(DynamoDBOperation)
 #: What a write call stores, by the executor's key layout (see :class:`DynamoDBAnswer`).
