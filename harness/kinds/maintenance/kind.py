@@ -36,12 +36,11 @@ from harness.kinds.base import KindFieldError, ScenarioKind
 from harness.kinds.executor import ExecutorKind
 from harness.kinds.maintenance.operations import (
     CHECKPOINT_REF,
+    DESCRIBED_AFTER,
     EXECUTION_REF,
     OPERATIONS,
     Context,
     UnresolvedReferenceError,
-    described,
-    table_name,
 )
 from harness.replayer import CHECKPOINT_TABLE, ReplayEnvironment, ReplayResult
 from harness.scenario import Scenario
@@ -151,10 +150,9 @@ class MaintenanceKind(ScenarioKind):
         # The operator comes a minute later (the frozen clock advances, no one waits):
         # a ttl the operations write is then told apart from one the executions wrote.
         time.sleep(OPERATOR_DELAY_S)
-        client = boto3.client("dynamodb")
         ctx = Context(
             saver=DynamoDBCheckpointer(CHECKPOINT_TABLE),
-            client=client,
+            client=boto3.client("dynamodb"),
             table=CHECKPOINT_TABLE,
             events=list(scenario.events),
             start=scenario.clock.start,
@@ -163,7 +161,7 @@ class MaintenanceKind(ScenarioKind):
         )
         ctx.aliases = _aliases(ctx)
         threads = {}
-        for n, _event in enumerate(scenario.events):
+        for n in range(len(scenario.events)):
             try:
                 threads[f"{EXECUTION_REF}{n}"] = ctx.thread(f"{EXECUTION_REF}{n}", "events")
             except UnresolvedReferenceError:
@@ -180,8 +178,9 @@ class MaintenanceKind(ScenarioKind):
                 raise  # the scenario's mistake, not the code's answer
             except Exception as exc:
                 record["raised"] = f"{type(exc).__name__}: {exc}"
-            if op.op == "create-table":
-                record["described"] = described(client, table_name(op.table, ctx))
+            describe = DESCRIBED_AFTER.get(op.op)
+            if describe is not None:  # whether or not the operation raised
+                record["described"] = describe(op, ctx)
             after = _keys(ctx)
             # Reads leave the table as it was: say so instead of listing it again.
             record["table_after"] = "unchanged" if after == table else after

@@ -281,6 +281,17 @@ def described(client: Any, table: str) -> dict[str, Any]:
     return essentials
 
 
+def describe_created(op: CreateTableOperation, ctx: Context) -> dict[str, Any]:
+    """What DynamoDB describes of the table ``create-table`` named."""
+    return described(ctx.client, table_name(op.table, ctx))
+
+
+#: Operations whose result also shows what DynamoDB then describes (recorded whether
+#: or not the operation raised: a create that failed halfway shows what it left).
+DESCRIBED_AFTER: dict[str, Callable[[Any, Context], dict[str, Any]]] = {
+    "create-table": describe_created,
+}
+
 #: Every ``op`` a maintenance scenario may name, and the function that runs it.
 OPERATIONS: dict[str, Callable[[Any, Context, str], Any]] = {
     "list": run_list,
@@ -295,10 +306,12 @@ OPERATIONS: dict[str, Callable[[Any, Context, str], Any]] = {
 __all__ = [
     "CHECKPOINTS_TABLE_REF",
     "CHECKPOINT_REF",
+    "DESCRIBED_AFTER",
     "EXECUTION_REF",
     "OPERATIONS",
     "Context",
     "UnresolvedReferenceError",
+    "describe_created",
     "described",
     "table_name",
 ]
