@@ -20,6 +20,7 @@ KINDS: dict[str, str] = {
     "executor": "harness.kinds.executor:ExecutorKind",
     "action-group": "harness.kinds.action_group:ActionGroupKind",
     "redrive": "harness.kinds.redrive:RedriveKind",
+    "maintenance": "harness.kinds.maintenance:MaintenanceKind",
 }
 #: The kind of a scenario file that names none.
 DEFAULT_KIND = "executor"

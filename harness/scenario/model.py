@@ -334,9 +334,15 @@ def wire_item(item: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
 
 
 #: The DynamoDB operations a scripted answer may stand in for: the ones the
-#: executor's checkpointer and lease send (``opx.checkpointing.store``, ``.lease``).
+#: executor's checkpointer and lease send (``opx.checkpointing.store``, ``.lease``),
+#: and ``create_table``'s ``UpdateContinuousBackups`` (a ``maintenance`` scenario's).
 DynamoDBOperation = Literal[
-    "BatchWriteItem", "DeleteItem", "PutItem", "Query", "TransactWriteItems"
+    "BatchWriteItem",
+    "DeleteItem",
+    "PutItem",
+    "Query",
+    "TransactWriteItems",
+    "UpdateContinuousBackups",
 ]
 DYNAMODB_OPERATIONS: tuple[str, ...] = get_args(DynamoDBOperation)
 #: What a write call stores, by the executor's key layout (see :class:`DynamoDBAnswer`).
@@ -458,10 +464,113 @@ class RedriveCommand(_Strict):
     argv: list[str]
 
 
+#: A thread as a maintenance operation names it: ``@execution:<n>`` is the execution id
+#: of the scenario's event ``n`` (the author cannot know it before the run), anything
+#: else a thread id verbatim (a copy's target, a thread that does not exist).
+ThreadRef = Annotated[
+    str,
+    Field(min_length=1, max_length=200, pattern=r"^(@execution:[0-9]+|[^@].*)$"),
+]
+#: A checkpoint as a maintenance operation names it: ``@checkpoint:<thread>:<n>`` is the
+#: ``n``-th newest checkpoint of ``<thread>`` (a :data:`ThreadRef`) in the root
+#: namespace, read from the table just before the operation; anything else a
+#: checkpoint id verbatim (one that does not exist, say).
+CheckpointRef = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=300,
+        pattern=r"^(@checkpoint:(@execution:[0-9]+|[^@:][^:]*):[0-9]+|[^@].*)$",
+    ),
+]
+#: What ``create-table`` and ``cloudformation`` name: a table name, or ``@checkpoints``
+#: -- the replay's own checkpoint table, which the executor runs already created.
+TableRef = Annotated[str, Field(pattern=r"^(@checkpoints|[A-Za-z0-9_.-]{3,255})$")]
+
+
+class _Operation(_Strict):
+    #: Run the saver's ``a*`` twin (``alist``, ``aprune``...) through ``asyncio.run``.
+    asynchronous: bool = False
+
+
+class ListOperation(_Operation):
+    """``DynamoDBCheckpointer.list``: ``thread`` ``null`` lists with no config at all
+    (refused: it would need a Scan); ``checkpoint_ns`` unset lists every namespace."""
+
+    op: Literal["list"]
+    thread: ThreadRef | None
+    checkpoint_ns: str | None = None
+    checkpoint: CheckpointRef | None = None
+    before: CheckpointRef | None = None
+    filter: dict[str, Any] | None = None
+    limit: int | None = None
+
+
+class GetOperation(_Operation):
+    """``DynamoDBCheckpointer.get_tuple``: the latest checkpoint, or ``checkpoint``."""
+
+    op: Literal["get"]
+    thread: ThreadRef
+    checkpoint_ns: str = ""
+    checkpoint: CheckpointRef | None = None
+
+
+class CopyOperation(_Operation):
+    """``DynamoDBCheckpointer.copy_thread``."""
+
+    op: Literal["copy"]
+    source: ThreadRef
+    target: ThreadRef
+
+
+class DeleteOperation(_Operation):
+    """``DynamoDBCheckpointer.delete_thread``."""
+
+    op: Literal["delete"]
+    thread: ThreadRef
+
+
+class PruneOperation(_Operation):
+    """``DynamoDBCheckpointer.prune``; ``strategy`` is any string, so an unknown one
+    is a scenario too (the saver must refuse it)."""
+
+    op: Literal["prune"]
+    threads: Annotated[list[ThreadRef], Field(min_length=1)]
+    strategy: str = "keep_latest"
+
+
+class CreateTableOperation(_Strict):
+    """``opx.checkpointing.create_table`` on moto, then what DynamoDB describes."""
+
+    op: Literal["create-table"]
+    table: TableRef
+    exist_ok: bool = False
+
+
+class CloudFormationOperation(_Strict):
+    """``TABLE_SCHEMA.cloudformation_properties``: what the infrastructure deploys."""
+
+    op: Literal["cloudformation"]
+    table: TableRef
+
+
+#: One operator operation of a ``maintenance`` scenario, by its ``op``.
+MaintenanceOperation = Annotated[
+    ListOperation
+    | GetOperation
+    | CopyOperation
+    | DeleteOperation
+    | PruneOperation
+    | CreateTableOperation
+    | CloudFormationOperation,
+    Field(discriminator="op"),
+]
+
+
 #: Optional scenario fields that belong to some kinds only (``ScenarioKind.fields``
 #: says which kind reads which); a kind's files are written without the others.
 KIND_FIELDS = frozenset(
-    {"kind", "action_group", "setup", "checkpoint_items", "dynamodb", "redrive"}
+    {"kind", "action_group", "setup", "checkpoint_items", "dynamodb", "redrive", "maintenance"}
 )
 
 
@@ -503,6 +612,9 @@ class Scenario(_Strict):
     #: ``redrive``: the redrive command and its queue; ``events`` are the queue's
     #: message bodies (a string verbatim, anything else as its JSON).
     redrive: RedriveCommand | None = None
+    #: ``maintenance``: the operator operations run, in order, on the checkpoint table
+    #: once the events have run (:mod:`harness.kinds.maintenance`).
+    maintenance: list[MaintenanceOperation] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> Scenario:
@@ -546,8 +658,13 @@ __all__ = [
     "Answer",
     "AttributeValue",
     "BytesChunkEvent",
+    "CheckpointRef",
     "ChunkEvent",
     "Clock",
+    "CloudFormationOperation",
+    "CopyOperation",
+    "CreateTableOperation",
+    "DeleteOperation",
     "DynamoDBAnswer",
     "DynamoDBCall",
     "DynamoDBItem",
@@ -557,9 +674,13 @@ __all__ = [
     "EventStreamAnswer",
     "ExceptionEvent",
     "Fault",
+    "GetOperation",
     "HttpAnswer",
     "Interaction",
+    "ListOperation",
+    "MaintenanceOperation",
     "Provenance",
+    "PruneOperation",
     "RedriveCommand",
     "ReturnControlEvent",
     "Scenario",
@@ -567,6 +688,8 @@ __all__ = [
     "StreamError",
     "StreamEvent",
     "TableItem",
+    "TableRef",
+    "ThreadRef",
     "TraceEvent",
     "boto3_item",
     "escape_bytes",

@@ -29,6 +29,7 @@ from harness.specs.model import (
     ExpectSpec,
     IncidentSpec,
     InvocationSpec,
+    MaintenanceSpec,
     MessageSpec,
     RedriveSpec,
     Spec,
@@ -51,6 +52,7 @@ SPEC_MODELS: dict[Any, type[Spec]] = {
     "executor": ExecutorSpec,
     "action-group": ActionGroupSpec,
     "redrive": RedriveSpec,
+    "maintenance": MaintenanceSpec,
 }
 
 
@@ -190,6 +192,10 @@ def _recipe(spec: Spec) -> tuple[str, Any]:
     """The kind and the authoring recipe of ``spec`` (by its exact model)."""
     if type(spec) is RedriveSpec:
         return "redrive", _redrive_recipe(spec)
+    if type(spec) is MaintenanceSpec:
+        from harness.kinds.maintenance.authoring import MaintenanceRecipe
+
+        return "maintenance", MaintenanceRecipe(_executor_recipe(spec), list(spec.maintenance))
     if isinstance(spec, ExecutorSpec):
         return "executor", _executor_recipe(spec)
     return "action-group", _action_group_recipe(spec)

@@ -39,6 +39,7 @@ from harness.scenario import (
     SetupCall,
     unescape_bytes,
 )
+from harness.scenario.model import MaintenanceOperation
 from harness.wire import usage_traces
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "FaultSpec",
     "IncidentSpec",
     "InvocationSpec",
+    "MaintenanceSpec",
     "MessageSpec",
     "Recommendation",
     "RedriveCommandSpec",
@@ -528,5 +530,22 @@ class RedriveSpec(ExecutorSpec):
         return self
 
 
+class MaintenanceSpec(ExecutorSpec):
+    """A maintenance scenario: the executions as an executor scenario has them (their
+    events, agents, ``table`` and ``dynamodb``), then the operator operations run on
+    the checkpoint table, in order (:class:`harness.scenario.model.ListOperation`...)."""
+
+    kind: Literal["maintenance"]  # type: ignore[assignment]
+    maintenance: Annotated[list[MaintenanceOperation], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _reviewed(self) -> MaintenanceSpec:
+        if self.delivery != "sequential":
+            raise ValueError("a maintenance spec's executions run one after another")
+        if self.expect is not None:
+            raise ValueError("expect checks an executor run; a maintenance result is reviewed")
+        return self
+
+
 #: Any kind; ``kind`` (default ``executor``) says which.
-Spec = ExecutorSpec | ActionGroupSpec | RedriveSpec
+Spec = ExecutorSpec | ActionGroupSpec | RedriveSpec | MaintenanceSpec

@@ -1,0 +1,161 @@
+"""The ``maintenance`` kind: the gate proves the checkpointer's operator surface.
+
+Each fault the kind exists for is planted in the code under replay (monkeypatched, so
+nothing is edited on disk) and the gate, run on the one committed scenario that must
+catch it, fails naming that scenario. The operation model refuses a bad operation
+with the field it is wrong at.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import opx.checkpointing.schema
+from harness import cli
+from harness.checks import not_applicable
+from harness.kinds import KindFieldError, kind_named
+from harness.scenario import ScenarioError, load_scenario
+from harness.specs.compile import SpecError, load_spec
+from opx.checkpointing import DynamoDBCheckpointer, keys
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+SNAPSHOTS = ROOT / "snapshots"
+
+
+def _gate(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """``gate --checks snapshot`` over the committed scenario ``name`` and its snapshot
+    alone (one scenario: judged in this process, where the fault is planted)."""
+    scenarios, snapshots = tmp_path / "scenarios", tmp_path / "snapshots"
+    scenarios.mkdir()
+    snapshots.mkdir()
+    shutil.copy(SCENARIOS / f"{name}.json", scenarios)
+    shutil.copy(SNAPSHOTS / f"{name}.json", snapshots)
+    capsys.readouterr()
+    args = ["--scenarios", str(scenarios), "--snapshots", str(snapshots)]
+    code = cli.main(["gate", "--checks", "snapshot", *args])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_the_committed_scenario_passes_unfaulted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _gate("maintenance-create-table", tmp_path, capsys)
+    assert code == 0, out
+
+
+def test_a_prune_that_deletes_the_newest_checkpoint_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fault the kind exists for: ``keep_latest`` dropping the newest checkpoint."""
+
+    def keep_oldest(self: DynamoDBCheckpointer, thread_ids: list[str], **_: object) -> None:
+        for thread_id in thread_ids:
+            newest = next(self.list({"configurable": {"thread_id": thread_id}}))
+            self.client.delete_item(
+                TableName=self.table_name,
+                Key={
+                    "session_id": {"S": thread_id},
+                    "checkpoint_id": {
+                        "S": keys.head_key("", newest.config["configurable"]["checkpoint_id"])
+                    },
+                },
+            )
+
+    monkeypatch.setattr(DynamoDBCheckpointer, "prune", keep_oldest)
+    code, out = _gate("maintenance-copy-prune-delete", tmp_path, capsys)
+    assert code == 1, out
+    assert "maintenance-copy-prune-delete" in out
+    assert "drift" in out
+
+
+def test_a_create_table_without_point_in_time_recovery_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema = dataclasses.replace(
+        opx.checkpointing.schema.TABLE_SCHEMA, point_in_time_recovery=False
+    )
+    monkeypatch.setattr(opx.checkpointing.schema, "TABLE_SCHEMA", schema)
+    code, out = _gate("maintenance-create-table", tmp_path, capsys)
+    assert code == 1, out
+    assert "maintenance-create-table" in out
+    assert "point_in_time_recovery" in out
+
+
+def test_a_list_that_ignores_before_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = DynamoDBCheckpointer.list
+
+    def ignoring_before(self: DynamoDBCheckpointer, config: object, **kwargs: object) -> object:
+        return listed(self, config, **{**kwargs, "before": None})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DynamoDBCheckpointer, "list", ignoring_before)
+    code, out = _gate("maintenance-list-and-fetch", tmp_path, capsys)
+    assert code == 1, out
+    assert "maintenance-list-and-fetch" in out
+
+
+def test_checks_that_judge_the_executors_own_run_say_why_they_do_not_apply() -> None:
+    scenario = load_scenario(SCENARIOS / "maintenance-create-table.json")
+    for check in ("repeat", "snapshot", "process", "secrets"):
+        assert not_applicable(check, scenario) is None
+    for check in ("order", "resume", "cost"):
+        outcome = not_applicable(check, scenario)
+        assert outcome is not None
+        assert "what operators do to the table" in outcome.summary
+
+
+def test_the_roll_up_says_what_each_operation_did() -> None:
+    snapshot = json.loads((SNAPSHOTS / "maintenance-copy-prune-delete.json").read_text())
+    behaviour = kind_named("maintenance").behaviour(snapshot)
+    assert behaviour["operations"] == "12"
+    assert behaviour["3. prune"] == "None; table: 31 items"
+    assert behaviour["6. prune"].startswith("raised ValueError: unknown prune strategy")
+    assert dict(kind_named("maintenance").summarize(snapshot))["executions"] == "200 SUCCEEDED"
+
+
+@pytest.mark.parametrize(
+    ("operation", "field"),
+    [
+        ({"op": "prune", "threads": []}, "$.maintenance[0].prune.threads"),
+        ({"op": "frobnicate"}, "$.maintenance[0]: Input tag 'frobnicate'"),
+        ({"op": "get", "thread": "@execution:x"}, "$.maintenance[0].get.thread"),
+        ({"op": "get", "thread": "@execution:4"}, "$.maintenance[0].thread"),
+        ({"op": "list", "thread": "t", "before": "@checkpoint:t"}, "$.maintenance[0].list.before"),
+        ({"op": "create-table", "table": "@nope"}, "$.maintenance[0].create-table.table"),
+        ({"op": "delete", "thread": "t", "threads": ["t"]}, "$.maintenance[0].delete.threads"),
+    ],
+)
+def test_a_bad_operation_is_refused_at_its_field(
+    tmp_path: Path, operation: dict[str, object], field: str
+) -> None:
+    data = json.loads((SCENARIOS / "maintenance-create-table.json").read_text())
+    data["maintenance"] = [operation]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario(path)
+    assert field in str(raised.value)
+
+
+def test_a_maintenance_scenario_lists_its_operations() -> None:
+    scenario = load_scenario(SCENARIOS / "maintenance-create-table.json")
+    with pytest.raises(KindFieldError) as raised:
+        kind_named("maintenance").validate(scenario.model_copy(update={"maintenance": []}))
+    assert raised.value.field == "maintenance"
+
+
+def test_a_spec_with_a_bad_operation_names_it(tmp_path: Path) -> None:
+    text = (ROOT / "specs" / "maintenance-create-table.yaml").read_text()
+    path = tmp_path / "maintenance-bad.yaml"
+    path.write_text(text.replace("op: cloudformation", "op: cloudformation, exist_ok: true"))
+    with pytest.raises(SpecError) as raised:
+        load_spec(path)
+    assert "$.maintenance[5].cloudformation.exist_ok" in str(raised.value)
