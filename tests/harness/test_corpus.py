@@ -218,6 +218,19 @@ def _apigw(result: ReplayResult) -> None:
     )
 
 
+@check("incident-published-twice")
+def _published_twice(result: ReplayResult) -> None:
+    """A producer's retry is a new event: its own execution, paid in full, and both
+    executions found under the incident, oldest first."""
+    bodies = [r["body"] for r in result.responses]
+    assert [r["statusCode"] for r in result.responses] == [200, 200]
+    assert {b["incident_id"] for b in bodies} == {"INC-2027-0610-0001"}
+    first, second = (b["execution_id"] for b in bodies)
+    assert first != second
+    assert len(result.bedrock_calls) == 12
+    assert result.index == {"INC-2027-0610-0001": [first, second]}
+
+
 @check("rds-failover")
 def _rds(result: ReplayResult) -> None:
     body = _succeeded_with(result, "restart")
