@@ -558,12 +558,31 @@ def _event_bounds(result: ReplayResult) -> None:
 
 @check("bounds-event-accepted")
 def _event_at_limits(result: ReplayResult) -> None:
-    """Budget 1000, 128/512/1024 characters, 100 signals, one character each: all read."""
-    assert [r["statusCode"] for r in result.responses] == [200] * 3
-    assert _body(result, 0)["status"] == "SUCCEEDED"
+    """Budget 1000, 128/512/1024 characters, 100 signals, one character each: all read.
+    Evidence of 20000 characters is shown whole, of 20001 truncated; a stored error of
+    1000 characters is kept whole, of 1001 cut to 1000."""
+    assert [r["statusCode"] for r in result.responses] == [200] * 4
+    assert [_body(result, i)["status"] for i in range(4)] == [
+        "DEGRADED",
+        "FAILED",
+        "FAILED",
+        "DEGRADED",
+    ]
     assert _body(result, 0)["cost"]["budget"]["budget_usd"] == "1000.000000"
     assert [len(_body(result, i)["incident_id"]) for i in (1, 2)] == [128, 1]
-    assert len(result.bedrock_calls) == len(ALL_AGENTS)
+    assert len(result.bedrock_calls) == 2 * len(ALL_AGENTS)
+    evidence = [
+        i.request["inputText"]["context"]["incident"]["evidence_bundle"]
+        for i in _scenario("bounds-event-accepted").interactions
+        if i.request["inputText"]["agent"] == "signal-intelligence"
+    ]
+    assert sorted(e.get("truncated", False) for e in evidence) == [False, True]
+    for index in (0, 3):
+        messages = {e["agent"]: e["message"] for e in _body(result, index)["errors"]}
+        assert len(messages["knowledge-rag"]) == 1000
+        assert not messages["knowledge-rag"].endswith("...")
+        assert len(messages["risk-blast-radius"]) == 1000
+        assert messages["risk-blast-radius"].endswith("...")
 
 
 @check("bounds-agent-output")
@@ -838,6 +857,9 @@ CONFIG_REFUSALS: dict[str, str] = {
     "bounds-config-output-over": "OPX_AGENT_MAX_OUTPUT_TOKENS=1000001 is outside 1..1000000",
     "bounds-config-budget-at-cap": "OPX_DEFAULT_BUDGET_USD='1000000000000' must be below "
     "1000000000000, the largest amount the budget guardian accepts",
+    "bounds-config-agent-id-over": "OPX_AGENT_SIGNAL_INTELLIGENCE_ID / "
+    "OPX_AGENT_SIGNAL_INTELLIGENCE_ALIAS_ID: agent_id 'OPXSIGNAL12' does not match "
+    "^[0-9a-zA-Z]{1,10}$",
 }
 
 
