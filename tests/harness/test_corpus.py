@@ -144,8 +144,13 @@ def test_scenario_file_is_valid_readable_and_realistic(name: str) -> None:
     # Only the documentation account and example.com addresses.
     assert set(re.findall(r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:(\d{12})", text)) <= {ACCOUNT}
     for event in scenario.events:
-        # A non-object event (event-validation-bounds) has no account to check.
-        assert not isinstance(event, dict) or event["account"] == ACCOUNT
+        # A non-object event (event-validation-bounds) has no account to check; nor has
+        # one whose account is not 12 digits (refused there): it cannot be a real one.
+        assert (
+            not isinstance(event, dict)
+            or event["account"] == ACCOUNT
+            or not re.fullmatch(r"[0-9]{12}", event["account"])
+        )
     # The domain after an "@" that follows a local-part character (a lookbehind, not a
     # leading [\w.+-]+: that backtracks quadratically over long base64 payloads).
     for email in re.findall(r"(?<=[\w.+-])@([\w-]+(?:\.[\w-]+)+)", text):
@@ -541,7 +546,7 @@ def _config_error(result: ReplayResult) -> None:
 @check("event-validation-bounds")
 def _event_bounds(result: ReplayResult) -> None:
     # Exactly the fields over a limit are named: a value *at* a limit is accepted.
-    assert [r["statusCode"] for r in result.responses] == [400] * 9
+    assert [r["statusCode"] for r in result.responses] == [400] * 15
     assert [[d["field"] for d in r["body"]["details"]] for r in result.responses] == [
         ["$"],
         ["detail-type", "id"],
@@ -552,10 +557,85 @@ def _event_bounds(result: ReplayResult) -> None:
         ["detail.signals"],
         ["detail.alarmName", "detail.state.timestamp"],
         ["detail.state.value"],
+        ["detail.budget_usd", "detail.incident_id", "detail.signals", "detail.title"],
+        ["detail.budget_usd", "detail.incident_id"],
+        ["account", "source"],
+        ["account"],
+        ["source/detail-type"],
+        ["source/detail-type"],
     ]
     assert result.responses[0]["body"]["details"][0]["message"].endswith("got list")
     assert "aws.health/AWS Health Event" in result.responses[5]["body"]["details"][0]["message"]
     assert result.bedrock_calls == [] and result.table == []
+
+
+@check("bounds-event-accepted")
+def _event_at_limits(result: ReplayResult) -> None:
+    """Budget 1000, 128/512/1024 characters, 100 signals, one character each: all read.
+    Evidence of 20000 characters is shown whole, of 20001 truncated; a stored error of
+    1000 characters is kept whole, of 1001 cut to 1000."""
+    assert [r["statusCode"] for r in result.responses] == [200] * 4
+    assert [_body(result, i)["status"] for i in range(4)] == [
+        "DEGRADED",
+        "FAILED",
+        "FAILED",
+        "DEGRADED",
+    ]
+    assert _body(result, 0)["cost"]["budget"]["budget_usd"] == "1000.000000"
+    assert [len(_body(result, i)["incident_id"]) for i in (1, 2)] == [128, 1]
+    assert len(result.bedrock_calls) == 2 * len(ALL_AGENTS)
+    evidence = [
+        i.request["inputText"]["context"]["incident"]["evidence_bundle"]
+        for i in _scenario("bounds-event-accepted").interactions
+        if i.request["inputText"]["agent"] == "signal-intelligence"
+    ]
+    assert sorted(e.get("truncated", False) for e in evidence) == [False, True]
+    for index in (0, 3):
+        messages = {e["agent"]: e["message"] for e in _body(result, index)["errors"]}
+        assert len(messages["knowledge-rag"]) == 1000
+        assert not messages["knowledge-rag"].endswith("...")
+        assert len(messages["risk-blast-radius"]) == 1000
+        assert messages["risk-blast-radius"].endswith("...")
+
+
+@check("bounds-agent-output")
+def _output_at_limits(result: ReplayResult) -> None:
+    """At every contract limit: accepted; one past: CONTRACT_VIOLATION naming the field."""
+    body = _body(result)
+    assert body["agents"] == {
+        "change-intelligence": "SUCCESS",
+        "historical-pattern": "FAILURE",
+        "knowledge-rag": "FAILURE",
+        "response-strategy": "SUCCESS",
+        "risk-blast-radius": "FAILURE",
+        "signal-intelligence": "SUCCESS",
+    }
+    fields = {
+        e["agent"]: re.findall(r"(\S+) \[", e["message"])
+        for e in body["errors"]
+        if e["code"] == "CONTRACT_VIOLATION"
+    }
+    per_field = [
+        "confidence",
+        "hypothesis",
+        "findings.recommendations.0.type",
+        "findings.recommendations.0.description",
+        "findings.recommendations.0.confidence",
+    ]
+    assert fields == {
+        "historical-pattern": per_field,
+        "knowledge-rag": per_field,
+        "risk-blast-radius": ["findings.recommendations"],
+    }
+
+
+@check("bounds-config-minimums")
+def _config_minimums(result: ReplayResult) -> None:
+    """Every numeric setting at its minimum is accepted: a 200, not a 500."""
+    [response] = result.responses
+    assert response["statusCode"] == 200
+    assert _body(result)["agents"] == dict.fromkeys(ALL_AGENTS, "SKIPPED")
+    assert result.bedrock_calls == []
 
 
 @check("config-at-the-bounds")
@@ -780,6 +860,19 @@ CONFIG_REFUSALS: dict[str, str] = {
     "1000000000000, the largest amount the budget guardian accepts",
     # Every variable read before the output-token limit holds its maximum, accepted.
     "config-upper-bounds": "OPX_AGENT_MAX_OUTPUT_TOKENS=0 is outside 1..1000000",
+    # One past each bound of the settings reader (their at-bound neighbours are accepted
+    # in config-at-the-bounds, config-upper-bounds, bounds-config-minimums and
+    # bounds-event-accepted).
+    "bounds-config-ttl-zero": "CHECKPOINT_TTL_DAYS=0 is outside 1..365",
+    "bounds-config-attempts-zero": "OPX_AGENT_MAX_ATTEMPTS=0 is outside 1..10",
+    "bounds-config-overhead-negative": "OPX_AGENT_PROMPT_OVERHEAD_TOKENS=-1 is outside 0..1000000",
+    "bounds-config-overhead-over": "OPX_AGENT_PROMPT_OVERHEAD_TOKENS=1000001 is outside 0..1000000",
+    "bounds-config-output-over": "OPX_AGENT_MAX_OUTPUT_TOKENS=1000001 is outside 1..1000000",
+    "bounds-config-budget-at-cap": "OPX_DEFAULT_BUDGET_USD='1000000000000' must be below "
+    "1000000000000, the largest amount the budget guardian accepts",
+    "bounds-config-agent-id-over": "OPX_AGENT_SIGNAL_INTELLIGENCE_ID / "
+    "OPX_AGENT_SIGNAL_INTELLIGENCE_ALIAS_ID: agent_id 'OPXSIGNAL12' does not match "
+    "^[0-9a-zA-Z]{1,10}$",
 }
 
 
