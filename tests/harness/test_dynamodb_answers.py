@@ -174,13 +174,13 @@ def test_a_script_naming_a_call_never_made_fails_authoring(tmp_path: Path) -> No
         compile_spec(load_spec(spec), spec)
 
 
-def test_dynamodb_is_an_executor_field_written_only_when_set() -> None:
+def test_dynamodb_is_a_field_of_the_kinds_that_run_the_executor_written_only_when_set() -> None:
     scenario = _scenario("lease-taken-over")
     assert '"dynamodb"' in scenario.to_json()
     assert '"dynamodb"' not in _scenario(CONTROL).to_json()
     data = json.loads(scenario.to_json())
     data.update(kind="action-group", action_group="logs-insights", interactions=[])
-    with pytest.raises(ValidationError, match="dynamodb belong to executor scenarios"):
+    with pytest.raises(ValidationError, match="dynamodb belong to executor, maintenance scenarios"):
         Scenario.model_validate(data)
 
 
