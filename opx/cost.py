@@ -310,13 +310,8 @@ def evaluate_budget(spent: Decimal, budget: Decimal) -> dict[str, Any]:
     ``allow_spend`` is false once EXCEEDED: the graph then skips the remaining agents
     and marks the result degraded.
     """
-    for name, value in (("spent", spent), ("budget", budget)):
-        if not isinstance(value, Decimal):
-            raise TypeError(f"{name} must be a Decimal, got {type(value).__name__}")
-        if not value.is_finite() or not 0 <= value < MAX_AMOUNT_USD:
-            raise ValueError(
-                f"{name} must be a finite amount in [0, {MAX_AMOUNT_USD}), got {value}"
-            )
+    check_amount("spent", spent)
+    check_amount("budget", budget)
     spent_q = spent.quantize(COST_PLACES, rounding=COST_ROUNDING, context=_ROUND)
     budget_q = budget.quantize(COST_PLACES, rounding=COST_ROUNDING, context=_ROUND)
     if spent_q >= budget_q:
