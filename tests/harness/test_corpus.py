@@ -533,6 +533,18 @@ def _failure_trace(result: ReplayResult) -> None:
     assert result.final_state["cost"]["per_agent"]["knowledge-rag"] != "0.000000"
 
 
+@check("agent-two-failure-traces")
+def _two_failure_traces(result: ReplayResult) -> None:
+    """Two failure traces with different reasons: the first (the cause) is named, not
+    the follow-on abort that came after it."""
+    body = _body(result)
+    assert body["status"] == "DEGRADED"
+    [error] = [e for e in body["errors"] if e["agent"] == "knowledge-rag"]
+    assert error["message"] == (
+        "the agent returned no text; failure trace: Knowledge base retrieval timed out"
+    )
+
+
 @check("config-error")
 def _config_error(result: ReplayResult) -> None:
     [response] = result.responses
