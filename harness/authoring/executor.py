@@ -192,6 +192,8 @@ class ExecutorSpec:
     table: TableSeed | None = None
     #: What DynamoDB answers instead of moto (``None``: moto's answers, unlogged).
     dynamodb: DynamoDBScript | None = None
+    #: What ``get_remaining_time_in_millis`` reports (``None``: the harness default).
+    remaining_ms: int | None = None
 
 
 def author_executor(spec: ExecutorSpec) -> Scenario:
@@ -205,6 +207,7 @@ def author_executor(spec: ExecutorSpec) -> Scenario:
         delivery=spec.delivery,
         checkpoint_items=items,
         dynamodb=spec.dynamodb,
+        remaining_ms=spec.remaining_ms,
     )
     return record_answers(
         scenario, {agent: script.interaction for agent, script in spec.agents.items()}

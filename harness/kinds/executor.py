@@ -105,7 +105,7 @@ class ExecutorResult(ReplayResult):
 
 class ExecutorKind(ScenarioKind):
     name: ClassVar[str] = "executor"
-    fields: ClassVar[frozenset[str]] = frozenset({"checkpoint_items", "dynamodb"})
+    fields: ClassVar[frozenset[str]] = frozenset({"checkpoint_items", "dynamodb", "remaining_ms"})
     checks: ClassVar[frozenset[str]] = frozenset(
         {"snapshot", "repeat", "process", "order", "resume", "cost", "secrets"}
     )
@@ -204,14 +204,17 @@ class ExecutorKind(ScenarioKind):
         records for the failed invocation (each entry an :class:`Invocation`)."""
         from opx.lambda_handler import handler
 
+        # The time left each invocation sees, if the scenario says (else the default).
+        time_left = {} if scenario.remaining_ms is None else {"remaining_ms": scenario.remaining_ms}
         if scenario.delivery != "sequential":
             # Overlapping deliveries are separate invocations: request ids of their own.
             def invoke(event: Any, n: int) -> Any:
-                context = LambdaContext(aws_request_id=f"replay-{n}")
+                context = LambdaContext(aws_request_id=f"replay-{n}", **time_left)
                 return Invocation.of(handler, event, context)
 
             return STAGINGS[scenario.delivery](scenario.events, transport, invoke)
-        return [Invocation.of(handler, event, LambdaContext()) for event in scenario.events]
+        context = LambdaContext(**time_left)
+        return [Invocation.of(handler, event, context) for event in scenario.events]
 
     def collect(self, env: ReplayEnvironment, responses: list[Any]) -> ExecutorResult:
         """The result of a delivery; ``responses`` may hold :class:`Invocation` entries

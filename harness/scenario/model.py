@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     field_validator,
     model_serializer,
     model_validator,
@@ -570,8 +571,20 @@ MaintenanceOperation = Annotated[
 #: Optional scenario fields that belong to some kinds only (``ScenarioKind.fields``
 #: says which kind reads which); a kind's files are written without the others.
 KIND_FIELDS = frozenset(
-    {"kind", "action_group", "setup", "checkpoint_items", "dynamodb", "redrive", "maintenance"}
+    {
+        "kind",
+        "action_group",
+        "setup",
+        "checkpoint_items",
+        "dynamodb",
+        "redrive",
+        "maintenance",
+        "remaining_ms",
+    }
 )
+
+#: Lambda's longest function timeout: no invocation starts with more time left.
+MAX_REMAINING_MS = 900_000
 
 
 class Scenario(_Strict):
@@ -609,6 +622,12 @@ class Scenario(_Strict):
     #: moto's happy answers (network faults, unprocessed batch items), and which calls
     #: the result lists. Written to the file only when set.
     dynamodb: DynamoDBScript | None = None
+    #: ``executor``: what ``context.get_remaining_time_in_millis()`` reports to every
+    #: invocation (``None``: the stack's 5-minute timeout, untouched). A Lambda retry can
+    #: start near the function timeout, or already past it (0), and the executor's lease
+    #: length derives from it, so a scenario must be able to say so. Written to the file
+    #: only when set.
+    remaining_ms: Annotated[StrictInt, Field(ge=0, le=MAX_REMAINING_MS)] | None = None
     #: ``redrive``: the redrive command and its queue; ``events`` are the queue's
     #: message bodies (a string verbatim, anything else as its JSON).
     redrive: RedriveCommand | None = None
@@ -643,6 +662,8 @@ class Scenario(_Strict):
             exclude.add("checkpoint_items")
         if self.dynamodb is None:
             exclude.add("dynamodb")
+        if self.remaining_ms is None:
+            exclude.add("remaining_ms")
         data = self.model_dump(mode="json", exclude_defaults=False, exclude=exclude)
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -652,6 +673,7 @@ __all__ = [
     "DYNAMODB_OPERATIONS",
     "HOLD_TIMEOUT_S",
     "KIND_FIELDS",
+    "MAX_REMAINING_MS",
     "NETWORK_ERRORS",
     "SCHEMA_VERSION",
     "SETUP_SERVICE_IDS",

@@ -228,6 +228,7 @@ def _executor_recipe(spec: ExecutorSpec) -> authoring.ExecutorSpec:
         env=env,
         delivery=spec.delivery,
         dynamodb=None if spec.dynamodb is None else spec.dynamodb.script(),
+        remaining_ms=spec.remaining_ms,
         table=None
         if spec.table is None
         else authoring.TableSeed(

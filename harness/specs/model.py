@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictInt,
     Tag,
     ValidationError,
     field_validator,
@@ -39,7 +40,7 @@ from harness.scenario import (
     SetupCall,
     unescape_bytes,
 )
-from harness.scenario.model import MaintenanceOperation
+from harness.scenario.model import MAX_REMAINING_MS, MaintenanceOperation
 from harness.wire import usage_traces
 
 __all__ = [
@@ -335,6 +336,9 @@ class ExecutorSpec(_Common):
     table: TableSpec | None = None
     #: What DynamoDB answers instead of moto's happy answers (see DynamoDBSpec).
     dynamodb: DynamoDBSpec | None = None
+    #: What ``context.get_remaining_time_in_millis()`` reports to every invocation, in
+    #: ms (0 .. 900000): a retry that starts near the function timeout, or past it.
+    remaining_ms: Annotated[StrictInt, Field(ge=0, le=MAX_REMAINING_MS)] | None = None
 
     @field_validator("agents", "agent_ids")
     @classmethod
@@ -525,6 +529,10 @@ class RedriveSpec(ExecutorSpec):
     def _one_incident(self) -> RedriveSpec:
         if self.incident is None or self.deliveries != 1 or self.delivery != "sequential":
             raise ValueError("a redrive spec gives one incident; its messages deliver it")
+        if self.remaining_ms is not None:
+            raise ValueError(
+                "remaining_ms is for executor specs; a redrive invokes the deployed one"
+            )
         if self.expect is not None:
             raise ValueError("expect checks an executor run; a redrive's result is reviewed")
         return self
@@ -542,6 +550,8 @@ class MaintenanceSpec(ExecutorSpec):
     def _reviewed(self) -> MaintenanceSpec:
         if self.delivery != "sequential":
             raise ValueError("a maintenance spec's executions run one after another")
+        if self.remaining_ms is not None:
+            raise ValueError("remaining_ms is for executor specs")
         if self.expect is not None:
             raise ValueError("expect checks an executor run; a maintenance result is reviewed")
         return self

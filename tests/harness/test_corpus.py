@@ -533,6 +533,39 @@ def _failure_trace(result: ReplayResult) -> None:
     assert result.final_state["cost"]["per_agent"]["knowledge-rag"] != "0.000000"
 
 
+@check("agent-two-failure-traces")
+def _two_failure_traces(result: ReplayResult) -> None:
+    """Two failure traces with different reasons: the first (the cause) is named, not
+    the follow-on abort that came after it."""
+    body = _body(result)
+    assert body["status"] == "DEGRADED"
+    [error] = [e for e in body["errors"] if e["agent"] == "knowledge-rag"]
+    assert error["message"] == (
+        "the agent returned no text; failure trace: Knowledge base retrieval timed out"
+    )
+
+
+def _lease_lasts(seconds: int) -> Check:
+    """An ``invocation-time-*`` scenario: the lease its release left behind lasts what the
+    invocation's time left buys (rounded up to whole seconds; none left -> the default)."""
+
+    def verify(result: ReplayResult) -> None:
+        [lease] = [item for item in result.table if item["checkpoint_id"]["S"] == "!lease"]
+        assert lease["expires_at"]["N"] == f"clock.start+{seconds}s"
+        assert [r["statusCode"] for r in result.responses] == [500, 200]
+
+    return verify
+
+
+for _name, _seconds in {
+    "invocation-time-0ms": 900,
+    "invocation-time-999ms": 1,
+    "invocation-time-1000ms": 1,
+    "invocation-time-1500ms": 2,
+}.items():
+    check(_name)(_lease_lasts(_seconds))
+
+
 @check("config-error")
 def _config_error(result: ReplayResult) -> None:
     [response] = result.responses
