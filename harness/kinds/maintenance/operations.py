@@ -223,10 +223,12 @@ def table_name(ref: str, ctx: Context) -> str:
 
 def run_create_table(op: CreateTableOperation, ctx: Context, where: str) -> Any:
     """``create_table`` itself; what it left is read by :func:`described` afterwards
-    (the kind records it whether or not the call raised)."""
+    (the kind records it whether or not the call raised). An unstated ``exist_ok`` is
+    left out of the call: the function's default is part of its contract."""
     from opx.checkpointing import create_table
 
-    create_table(ctx.client, table_name(op.table, ctx), exist_ok=op.exist_ok)
+    options = {} if op.exist_ok is None else {"exist_ok": op.exist_ok}
+    create_table(ctx.client, table_name(op.table, ctx), **options)
 
 
 def run_cloudformation(op: CloudFormationOperation, ctx: Context, where: str) -> Any:
