@@ -994,6 +994,19 @@ def _answers_edited(result: ReplayResult) -> None:
     assert [c["agent"] for c in result.bedrock_calls] == [STRATEGY_AGENT]
 
 
+@check("checkpoint-write-slot-raced")
+def _write_slot_raced(result: ReplayResult) -> None:
+    """The last task's write refused four times as taken: the fifth conditional write
+    (the last the checkpointer tries) lands in slot ``r`` and the run goes on."""
+    body = _body(result, 0)
+    assert result.responses[0]["statusCode"] == 200
+    assert body["status"] == "FAILED"
+    assert set(body["agents"].values()) == {"SKIPPED"}
+    answers = [c["answer"] for c in result.dynamodb_calls or [] if c.get("item") == "write"]
+    assert answers[8:] == ["fault:http:ConditionalCheckFailedException"] * 4 + ["moto"]
+    assert result.bedrock_calls == []
+
+
 #: What each delivery of ``checkpoint-edited-resumes`` answers, in order.
 EDITED_RESUMES: list[tuple[int, str, str]] = [
     (500, "CHECKPOINT_CORRUPT", "chunk count '0' is outside 1..64"),
