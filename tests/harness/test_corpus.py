@@ -1019,6 +1019,9 @@ EDITED_RESUMES: list[tuple[int, str, str]] = [
     (500, "CHECKPOINT_CORRUPT", "ValueError: 64 of 64 chunks are missing (0, 1, 2"),
     (200, "", ""),  # the lost head: its leftover writes skipped, resumed from the one before
     (500, "CHECKPOINT_CORRUPT", "is not hex digits"),
+    # A count of 24 characters is shown whole, one of 25 cut to its first 24.
+    (500, "CHECKPOINT_CORRUPT", "chunk count '1" + "0" * 23 + "' is outside 1..64"),
+    (500, "CHECKPOINT_CORRUPT", "chunk count '1" + "0" * 23 + "...' is outside 1..64"),
 ]
 
 
