@@ -545,7 +545,9 @@ class CreateTableOperation(_Strict):
 
     op: Literal["create-table"]
     table: TableRef
-    exist_ok: bool = False
+    #: ``None`` (unstated): the call leaves ``exist_ok`` out, so the function's own
+    #: default is what the scenario tests.
+    exist_ok: bool | None = None
 
 
 class CloudFormationOperation(_Strict):

@@ -1027,6 +1027,19 @@ def _answers_edited(result: ReplayResult) -> None:
     assert [c["agent"] for c in result.bedrock_calls] == [STRATEGY_AGENT]
 
 
+@check("checkpoint-write-slot-raced")
+def _write_slot_raced(result: ReplayResult) -> None:
+    """The last task's write refused four times as taken: the fifth conditional write
+    (the last the checkpointer tries) lands in slot ``r`` and the run goes on."""
+    body = _body(result, 0)
+    assert result.responses[0]["statusCode"] == 200
+    assert body["status"] == "FAILED"
+    assert set(body["agents"].values()) == {"SKIPPED"}
+    answers = [c["answer"] for c in result.dynamodb_calls or [] if c.get("item") == "write"]
+    assert answers[8:] == ["fault:http:ConditionalCheckFailedException"] * 4 + ["moto"]
+    assert result.bedrock_calls == []
+
+
 #: What each delivery of ``checkpoint-edited-resumes`` answers, in order.
 EDITED_RESUMES: list[tuple[int, str, str]] = [
     (500, "CHECKPOINT_CORRUPT", "chunk count '0' is outside 1..64"),
@@ -1039,6 +1052,9 @@ EDITED_RESUMES: list[tuple[int, str, str]] = [
     (500, "CHECKPOINT_CORRUPT", "ValueError: 64 of 64 chunks are missing (0, 1, 2"),
     (200, "", ""),  # the lost head: its leftover writes skipped, resumed from the one before
     (500, "CHECKPOINT_CORRUPT", "is not hex digits"),
+    # A count of 24 characters is shown whole, one of 25 cut to its first 24.
+    (500, "CHECKPOINT_CORRUPT", "chunk count '1" + "0" * 23 + "' is outside 1..64"),
+    (500, "CHECKPOINT_CORRUPT", "chunk count '1" + "0" * 23 + "...' is outside 1..64"),
 ]
 
 

@@ -9,6 +9,7 @@ with the field it is wrong at.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import shutil
 from pathlib import Path
@@ -21,7 +22,7 @@ from harness.checks import not_applicable
 from harness.kinds import KindFieldError, kind_named
 from harness.scenario import ScenarioError, load_scenario
 from harness.specs.compile import SpecError, load_spec
-from opx.checkpointing import DynamoDBCheckpointer, keys
+from opx.checkpointing import DynamoDBCheckpointer, items, keys
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -102,6 +103,51 @@ def test_a_list_that_ignores_before_fails_the_gate(
     assert "maintenance-list-and-fetch" in out
 
 
+def test_a_copy_that_seals_chunks_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy that re-seals chunks as it does owners: every key and ttl is right and the
+    copy reads back, so only the attribute comparison of the copy's record shows it."""
+    copied = DynamoDBCheckpointer.copy_thread
+
+    def sealing_chunks(self: DynamoDBCheckpointer, source: str, target: str) -> None:
+        copied(self, source, target)
+        for item in list(self._table.items(target)):
+            if keys.parse(item["checkpoint_id"]["S"]).kind == "chunk":
+                self.client.put_item(TableName=self.table_name, Item=items.repin(item))
+
+    monkeypatch.setattr(DynamoDBCheckpointer, "copy_thread", sealing_chunks)
+    code, out = _gate("maintenance-copy-chunked", tmp_path, capsys)
+    assert code == 1, out
+    assert "maintenance-copy-chunked" in out
+    assert "chunk 0: pin" in out
+
+
+def test_a_create_table_that_adopts_by_default_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``exist_ok`` defaulting to true: only an operation that leaves it unstated sees."""
+    adopting = functools.partial(opx.checkpointing.create_table, exist_ok=True)
+    monkeypatch.setattr(opx.checkpointing, "create_table", adopting)
+    code, out = _gate("maintenance-create-table", tmp_path, capsys)
+    assert code == 1, out
+    assert "maintenance-create-table" in out
+
+
+def test_a_prune_delete_that_stops_after_one_thread_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pruned = DynamoDBCheckpointer.prune
+
+    def first_only(self: DynamoDBCheckpointer, thread_ids: list[str], **kwargs: str) -> None:
+        pruned(self, list(thread_ids)[:1], **kwargs)
+
+    monkeypatch.setattr(DynamoDBCheckpointer, "prune", first_only)
+    code, out = _gate("maintenance-copy-prune-delete", tmp_path, capsys)
+    assert code == 1, out
+    assert "maintenance-copy-prune-delete" in out
+
+
 def test_checks_that_judge_the_executors_own_run_say_why_they_do_not_apply() -> None:
     scenario = load_scenario(SCENARIOS / "maintenance-create-table.json")
     for check in ("repeat", "snapshot", "process", "secrets"):
@@ -115,7 +161,7 @@ def test_checks_that_judge_the_executors_own_run_say_why_they_do_not_apply() -> 
 def test_the_roll_up_says_what_each_operation_did() -> None:
     snapshot = json.loads((SNAPSHOTS / "maintenance-copy-prune-delete.json").read_text())
     behaviour = kind_named("maintenance").behaviour(snapshot)
-    assert behaviour["operations"] == "12"
+    assert behaviour["operations"] == "14"
     assert behaviour["3. prune"] == "None; table: 31 items"
     assert behaviour["6. prune"].startswith("raised ValueError: unknown prune strategy")
     assert dict(kind_named("maintenance").summarize(snapshot))["executions"] == "200 SUCCEEDED"

@@ -41,6 +41,7 @@ from harness.kinds.maintenance.operations import (
     OPERATIONS,
     Context,
     UnresolvedReferenceError,
+    item_name,
 )
 from harness.replayer import CHECKPOINT_TABLE, ReplayEnvironment, ReplayResult
 from harness.scenario import Scenario
@@ -272,14 +273,14 @@ def _keys(ctx: Context) -> dict[str, list[str]]:
     a task's writes ``checkpoint-3 write r`` (task ids derive from uuid6 ids: left
     out), a chunk ``... chunk 0``. Sorted, so the order items were read in does not
     show. See :func:`_ttl` for the ttl."""
-    from opx.checkpointing import TABLE_SCHEMA, keys
+    from opx.checkpointing import TABLE_SCHEMA
 
     by_thread: dict[str, list[str]] = {}
     for item in ctx.scan():
         sort_key = item[TABLE_SCHEMA.sort_key]["S"]
         shown = _ttl(item.get(TABLE_SCHEMA.ttl_attribute, {}).get("N"), ctx)
         by_thread.setdefault(item[TABLE_SCHEMA.partition_key]["S"], []).append(
-            f"{_key_name(sort_key, ctx, keys)} {shown}"
+            f"{item_name(sort_key, ctx)} {shown}"
         )
     return {thread: sorted(found) for thread, found in sorted(by_thread.items())}
 
@@ -299,21 +300,6 @@ def _ttl(ttl: str | None, ctx: Context) -> str:
     if written >= int(ctx.operated):
         return f"ttl:ops+{written - int(ctx.operated)}s"
     return f"ttl:start+{int(ttl) - int(ctx.start.timestamp())}s"
-
-
-def _key_name(sort_key: str, ctx: Context, keys: Any) -> str:
-    if keys.is_meta(sort_key):
-        return sort_key
-    parsed = keys.parse(sort_key)
-    chunk = ""
-    if parsed.kind == "chunk":
-        chunk = f" chunk {parsed.seq}"
-        parsed = keys.parse(parsed.owner)
-    ns = f"{parsed.checkpoint_ns}|" if parsed.checkpoint_ns else ""
-    name = f"{ns}{ctx.alias(parsed.checkpoint_id)}"
-    if parsed.kind == "write":
-        name += f" write {parsed.slot}"
-    return name + chunk
 
 
 def _answer_line(answer: Any) -> str:

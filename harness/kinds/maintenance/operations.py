@@ -223,10 +223,12 @@ def table_name(ref: str, ctx: Context) -> str:
 
 def run_create_table(op: CreateTableOperation, ctx: Context, where: str) -> Any:
     """``create_table`` itself; what it left is read by :func:`described` afterwards
-    (the kind records it whether or not the call raised)."""
+    (the kind records it whether or not the call raised). An unstated ``exist_ok`` is
+    left out of the call: the function's default is part of its contract."""
     from opx.checkpointing import create_table
 
-    create_table(ctx.client, table_name(op.table, ctx), exist_ok=op.exist_ok)
+    options = {} if op.exist_ok is None else {"exist_ok": op.exist_ok}
+    create_table(ctx.client, table_name(op.table, ctx), **options)
 
 
 def run_cloudformation(op: CloudFormationOperation, ctx: Context, where: str) -> Any:
@@ -286,10 +288,70 @@ def describe_created(op: CreateTableOperation, ctx: Context) -> dict[str, Any]:
     return described(ctx.client, table_name(op.table, ctx))
 
 
+def item_name(sort_key: str, ctx: Context) -> str:
+    """A sort key as the result names it: ``checkpoint-3``, ``checkpoint-3 write r``,
+    ``checkpoint-3 chunk 0`` (``<ns>|`` first outside the root namespace)."""
+    from opx.checkpointing import keys
+
+    if keys.is_meta(sort_key):
+        return sort_key
+    parsed = keys.parse(sort_key)
+    chunk = ""
+    if parsed.kind == "chunk":
+        chunk = f" chunk {parsed.seq}"
+        parsed = keys.parse(parsed.owner)
+    ns = f"{parsed.checkpoint_ns}|" if parsed.checkpoint_ns else ""
+    name = f"{ns}{ctx.alias(parsed.checkpoint_id)}"
+    if parsed.kind == "write":
+        name += f" write {parsed.slot}"
+    return name + chunk
+
+
+def describe_copied(op: CopyOperation, ctx: Context) -> dict[str, Any]:
+    """How the copy's items compare with their source's, attribute by attribute.
+
+    A copy must hold every item of the source under the same sort key with the same
+    attributes: only the thread (partition key) and the fresh ``ttl`` change, and an
+    owner (head, write) is re-sealed, so its ``pin`` changes too. A chunk has no pin
+    of its own -- its owner's digest proves it -- so a chunk that gained, lost or
+    changed one, or any other attribute that changed, is listed here; the key listing
+    (``table_after``) cannot show it.
+    """
+    from opx.checkpointing import TABLE_SCHEMA, keys
+
+    where = "copy"
+    source = {
+        item[TABLE_SCHEMA.sort_key]["S"]: item
+        for item in ctx.scan(ctx.thread(op.source, f"{where}.source"))
+    }
+    target = {
+        item[TABLE_SCHEMA.sort_key]["S"]: item
+        for item in ctx.scan(ctx.thread(op.target, f"{where}.target"))
+    }
+    moved = {TABLE_SCHEMA.partition_key, TABLE_SCHEMA.ttl_attribute}
+    differing: list[str] = []
+    for sort_key in sorted(target):
+        copied, original = target[sort_key], source.get(sort_key)
+        if original is None:
+            continue  # the target's own items (a lease, an earlier copy's) are not copies
+        sealed = not keys.is_meta(sort_key) and keys.parse(sort_key).kind != "chunk"
+        ignored = moved | ({"pin"} if sealed else set())
+        changed = sorted(
+            name
+            for name in set(copied) | set(original)
+            if name not in ignored and copied.get(name) != original.get(name)
+        )
+        if changed:
+            differing.append(f"{item_name(sort_key, ctx)}: {', '.join(changed)}")
+    chunks = sum(1 for key in target if not keys.is_meta(key) and keys.parse(key).kind == "chunk")
+    return {"items": len(target), "chunks": chunks, "differing_from_source": differing}
+
+
 #: Operations whose result also shows what DynamoDB then describes (recorded whether
 #: or not the operation raised: a create that failed halfway shows what it left).
 DESCRIBED_AFTER: dict[str, Callable[[Any, Context], dict[str, Any]]] = {
     "create-table": describe_created,
+    "copy": describe_copied,
 }
 
 #: Every ``op`` a maintenance scenario may name, and the function that runs it.
@@ -311,7 +373,9 @@ __all__ = [
     "OPERATIONS",
     "Context",
     "UnresolvedReferenceError",
+    "describe_copied",
     "describe_created",
     "described",
+    "item_name",
     "table_name",
 ]
