@@ -1091,12 +1091,6 @@ def _token_count_at_bound(result: ReplayResult) -> None:
     assert _body(result, 0)["agents"]["response-strategy"] == "SKIPPED"
 
 
-# Last: ``CHECKS`` is filled by the ``@check`` functions above.
-@pytest.mark.parametrize("name", sorted(CHECKS))
-def test_scenario_does_what_it_describes(name: str) -> None:
-    CHECKS[name](_replayed(name))
-
-
 @check("checkpoint-answer-misattributed")
 def _answer_misattributed(result: ReplayResult) -> None:
     """A stored answer re-sealed under another agent's name: both deliveries answer a
@@ -1112,3 +1106,18 @@ def _answer_misattributed(result: ReplayResult) -> None:
     assert [k for k in keys if k.endswith("#-1")] == [
         "#checkpoint-3#w#task[~__pregel_pull, consensus]#-1"
     ]
+
+
+# Last: ``CHECKS`` is filled by the ``@check`` functions above; one defined below this
+# line would never run, which the next test refuses.
+DESCRIBED = sorted(CHECKS)
+
+
+@pytest.mark.parametrize("name", DESCRIBED)
+def test_scenario_does_what_it_describes(name: str) -> None:
+    CHECKS[name](_replayed(name))
+
+
+def test_every_check_is_collected() -> None:
+    """A ``@check`` registered after the parametrize line above is silently never run."""
+    assert sorted(CHECKS) == DESCRIBED, sorted(set(CHECKS) - set(DESCRIBED))
