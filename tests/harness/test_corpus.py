@@ -1091,6 +1091,65 @@ def _token_count_at_bound(result: ReplayResult) -> None:
     assert _body(result, 0)["agents"]["response-strategy"] == "SKIPPED"
 
 
+#: Severity read from a CloudWatch alarm's name, then its description (SEV1..SEV4 as a
+#: whole word, any case), else the default SEV2.
+ALARM_SEVERITIES = {
+    "alarm-severity-sev1-in-name": "SEV1",
+    "alarm-severity-sev3-in-description": "SEV3",
+    "alarm-severity-name-first": "SEV4",
+    "alarm-severity-sev5-ignored": "SEV2",
+    "alarm-severity-sev12-ignored": "SEV2",
+}
+
+
+def _alarm_severity(expected: str) -> Check:
+    def verify(result: ReplayResult) -> None:
+        """The one alarm's severity comes from its text; the run is otherwise ordinary."""
+        _succeeded_with(result, "investigate")
+        assert result.final_state["incident"]["severity"] == expected
+
+    return verify
+
+
+for _name, _severity in ALARM_SEVERITIES.items():
+    check(_name)(_alarm_severity(_severity))
+
+
+@check("alarm-reason-datapoints")
+def _reason_datapoints(result: ReplayResult) -> None:
+    """recentDatapoints that is no list, or an empty one, leaves the observed value
+    unknown without refusing the alarm; a list gives its last (newest) point."""
+    assert [r["statusCode"] for r in result.responses] == [200] * 5
+    assert {_body(result, n)["status"] for n in range(5)} == {"SUCCEEDED"}
+    [signal] = result.final_state["incident"]["signals"]
+    assert (signal["threshold"], signal["observed_value"]) == (5.0, 7.25)
+
+
+@check("alarm-foreign-sources")
+def _foreign_sources(result: ReplayResult) -> None:
+    """Each foreign source/detail-type pair is refused, named, before any work."""
+    pairs = [(e["source"], e["detail-type"]) for e in _scenario("alarm-foreign-sources").events]
+    assert [r["statusCode"] for r in result.responses] == [400] * len(pairs)
+    for n, (source, detail_type) in enumerate(pairs):
+        [detail] = _body(result, n)["details"]
+        assert detail["field"] == "source/detail-type"
+        assert detail["message"].startswith(f"unsupported event {source}/{detail_type};")
+    assert result.bedrock_calls == [] and result.table == []
+
+
+@check("budget-warn-band")
+def _warn_band(result: ReplayResult) -> None:
+    """The same 0.144 USD spend at 80 %, 90 % and just under 80 % of the budget."""
+    budgets = [_body(result, n)["cost"]["budget"] for n in range(3)]
+    assert {b["spent_usd"] for b in budgets} == {"0.144000"}
+    assert [(b["state"], b["utilization"]) for b in budgets] == [
+        ("WARN", "0.8000"),
+        ("WARN", "0.9000"),
+        ("OK", "0.7999"),
+    ]
+    assert {_body(result, n)["status"] for n in range(3)} == {"SUCCEEDED"}
+
+
 @check("checkpoint-answer-misattributed")
 def _answer_misattributed(result: ReplayResult) -> None:
     """A stored answer re-sealed under another agent's name: both deliveries answer a
