@@ -193,6 +193,10 @@ def test_the_resume_matrix_skips_scripted_answers_but_not_a_log() -> None:
         executor.inapplicable("resume", _scenario(UNREACHABLE)) or ""
     )
     assert executor.inapplicable("resume", _scenario("checkpoint-read-paged")) is None
+    assert "not yet order-independent" in (
+        executor.inapplicable("order", _scenario(UNREACHABLE)) or ""
+    )
+    assert executor.inapplicable("order", _scenario("checkpoint-read-paged")) is None
 
 
 # --------------------------------------------------------------------------- self-tests
