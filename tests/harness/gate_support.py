@@ -102,6 +102,15 @@ def gate(capsys: pytest.CaptureFixture[str], argv: list[str]) -> Run:
     return Run(code, out, err)
 
 
+def gate_bundled(name: str, root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """``gate --checks snapshot`` over the bundled scenario ``name`` and its snapshot alone
+    (one scenario: judged in this process, where a self-test plants its fault)."""
+    project = bundled_project(root, [name])
+    args = ["--scenarios", str(project.scenarios), "--snapshots", str(project.snapshots)]
+    run = gate(capsys, ["gate", "--checks", "snapshot", *args])
+    return run.code, run.out + run.err
+
+
 def gate_process(argv: list[str], *, cwd: Path, prelude: str = "") -> Run:
     """``python -m harness <argv>`` in a fresh interpreter (``prelude`` runs first)."""
     env = {

@@ -11,47 +11,31 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 import opx.checkpointing.schema
-from harness import cli
 from harness.checks import not_applicable
 from harness.kinds import KindFieldError, kind_named
 from harness.scenario import ScenarioError, load_scenario
 from harness.specs.compile import SpecError, load_spec
 from opx.checkpointing import DynamoDBCheckpointer, items, keys
+from tests.harness.gate_support import gate_bundled
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 SNAPSHOTS = ROOT / "snapshots"
 
 
-def _gate(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    """``gate --checks snapshot`` over the committed scenario ``name`` and its snapshot
-    alone (one scenario: judged in this process, where the fault is planted)."""
-    scenarios, snapshots = tmp_path / "scenarios", tmp_path / "snapshots"
-    scenarios.mkdir()
-    snapshots.mkdir()
-    shutil.copy(SCENARIOS / f"{name}.json", scenarios)
-    shutil.copy(SNAPSHOTS / f"{name}.json", snapshots)
-    capsys.readouterr()
-    args = ["--scenarios", str(scenarios), "--snapshots", str(snapshots)]
-    code = cli.main(["gate", "--checks", "snapshot", *args])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
 def test_the_committed_scenario_passes_unfaulted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out = _gate("maintenance-create-table", tmp_path, capsys)
+    code, out = gate_bundled("maintenance-create-table", tmp_path, capsys)
     assert code == 0, out
 
 
-def test_a_prune_that_deletes_the_newest_checkpoint_fails_the_gate(
+def test_a_prune_that_deletes_the_newest_checkpoint_fails_thegate_bundled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The fault the kind exists for: ``keep_latest`` dropping the newest checkpoint."""
@@ -70,26 +54,26 @@ def test_a_prune_that_deletes_the_newest_checkpoint_fails_the_gate(
             )
 
     monkeypatch.setattr(DynamoDBCheckpointer, "prune", keep_oldest)
-    code, out = _gate("maintenance-copy-prune-delete", tmp_path, capsys)
+    code, out = gate_bundled("maintenance-copy-prune-delete", tmp_path, capsys)
     assert code == 1, out
     assert "maintenance-copy-prune-delete" in out
     assert "drift" in out
 
 
-def test_a_create_table_without_point_in_time_recovery_fails_the_gate(
+def test_a_create_table_without_point_in_time_recovery_fails_thegate_bundled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     schema = dataclasses.replace(
         opx.checkpointing.schema.TABLE_SCHEMA, point_in_time_recovery=False
     )
     monkeypatch.setattr(opx.checkpointing.schema, "TABLE_SCHEMA", schema)
-    code, out = _gate("maintenance-create-table", tmp_path, capsys)
+    code, out = gate_bundled("maintenance-create-table", tmp_path, capsys)
     assert code == 1, out
     assert "maintenance-create-table" in out
     assert "point_in_time_recovery" in out
 
 
-def test_a_list_that_ignores_before_fails_the_gate(
+def test_a_list_that_ignores_before_fails_thegate_bundled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     listed = DynamoDBCheckpointer.list
@@ -98,12 +82,12 @@ def test_a_list_that_ignores_before_fails_the_gate(
         return listed(self, config, **{**kwargs, "before": None})  # type: ignore[arg-type]
 
     monkeypatch.setattr(DynamoDBCheckpointer, "list", ignoring_before)
-    code, out = _gate("maintenance-list-and-fetch", tmp_path, capsys)
+    code, out = gate_bundled("maintenance-list-and-fetch", tmp_path, capsys)
     assert code == 1, out
     assert "maintenance-list-and-fetch" in out
 
 
-def test_a_copy_that_seals_chunks_fails_the_gate(
+def test_a_copy_that_seals_chunks_fails_thegate_bundled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A copy that re-seals chunks as it does owners: every key and ttl is right and the
@@ -117,24 +101,24 @@ def test_a_copy_that_seals_chunks_fails_the_gate(
                 self.client.put_item(TableName=self.table_name, Item=items.repin(item))
 
     monkeypatch.setattr(DynamoDBCheckpointer, "copy_thread", sealing_chunks)
-    code, out = _gate("maintenance-copy-chunked", tmp_path, capsys)
+    code, out = gate_bundled("maintenance-copy-chunked", tmp_path, capsys)
     assert code == 1, out
     assert "maintenance-copy-chunked" in out
     assert "chunk 0: pin" in out
 
 
-def test_a_create_table_that_adopts_by_default_fails_the_gate(
+def test_a_create_table_that_adopts_by_default_fails_thegate_bundled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``exist_ok`` defaulting to true: only an operation that leaves it unstated sees."""
     adopting = functools.partial(opx.checkpointing.create_table, exist_ok=True)
     monkeypatch.setattr(opx.checkpointing, "create_table", adopting)
-    code, out = _gate("maintenance-create-table", tmp_path, capsys)
+    code, out = gate_bundled("maintenance-create-table", tmp_path, capsys)
     assert code == 1, out
     assert "maintenance-create-table" in out
 
 
-def test_a_prune_delete_that_stops_after_one_thread_fails_the_gate(
+def test_a_prune_delete_that_stops_after_one_thread_fails_thegate_bundled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pruned = DynamoDBCheckpointer.prune
@@ -143,7 +127,7 @@ def test_a_prune_delete_that_stops_after_one_thread_fails_the_gate(
         pruned(self, list(thread_ids)[:1], **kwargs)
 
     monkeypatch.setattr(DynamoDBCheckpointer, "prune", first_only)
-    code, out = _gate("maintenance-copy-prune-delete", tmp_path, capsys)
+    code, out = gate_bundled("maintenance-copy-prune-delete", tmp_path, capsys)
     assert code == 1, out
     assert "maintenance-copy-prune-delete" in out
 

@@ -10,42 +10,26 @@ the field.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import opx.redrive
-from harness import cli
 from harness.checks import not_applicable
 from harness.kinds import KindFieldError, kind_named
 from harness.scenario import load_scenario
+from tests.harness.gate_support import gate_bundled
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 SNAPSHOTS = ROOT / "snapshots"
 
 
-def _gate(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    """``gate --checks snapshot`` over the committed scenario ``name`` and its snapshot
-    alone (one scenario: judged in this process, where the fault is planted)."""
-    scenarios, snapshots = tmp_path / "scenarios", tmp_path / "snapshots"
-    scenarios.mkdir()
-    snapshots.mkdir()
-    shutil.copy(SCENARIOS / f"{name}.json", scenarios)
-    shutil.copy(SNAPSHOTS / f"{name}.json", snapshots)
-    capsys.readouterr()
-    args = ["--scenarios", str(scenarios), "--snapshots", str(snapshots)]
-    code = cli.main(["gate", "--checks", "snapshot", *args])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
 def test_the_committed_scenario_passes_unfaulted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out = _gate("redrive-interrupted-resume", tmp_path, capsys)
+    code, out = gate_bundled("redrive-interrupted-resume", tmp_path, capsys)
     assert code == 0, out
 
 
@@ -69,11 +53,11 @@ def _delete_then_invoke(
     return report
 
 
-def test_deleting_before_invoking_fails_the_gate(
+def test_deleting_before_invoking_fails_thegate_bundled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(opx.redrive, "redrive", _delete_then_invoke)
-    code, out = _gate("redrive-function-not-found", tmp_path, capsys)
+    code, out = gate_bundled("redrive-function-not-found", tmp_path, capsys)
     assert code != 0
     assert "redrive-function-not-found" in out
     assert "queue_left" in out  # the on-failure record is gone from the queue
@@ -87,16 +71,16 @@ def _record_as_event(body: str | dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-def test_reading_the_record_instead_of_its_payload_fails_the_gate(
+def test_reading_the_record_instead_of_its_payload_fails_thegate_bundled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(opx.redrive, "event_of", _record_as_event)
-    code, out = _gate("redrive-interrupted-resume", tmp_path, capsys)
+    code, out = gate_bundled("redrive-interrupted-resume", tmp_path, capsys)
     assert code != 0
     assert "redrive-interrupted-resume" in out
 
 
-def test_a_dry_run_that_invokes_fails_the_gate(
+def test_a_dry_run_that_invokes_fails_thegate_bundled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = opx.redrive.redrive
@@ -105,7 +89,7 @@ def test_a_dry_run_that_invokes_fails_the_gate(
         return real(*args, **{**kwargs, "dry_run": False})
 
     monkeypatch.setattr(opx.redrive, "redrive", ignoring_dry_run)
-    code, out = _gate("redrive-dry-run", tmp_path, capsys)
+    code, out = gate_bundled("redrive-dry-run", tmp_path, capsys)
     assert code != 0
     assert "redrive-dry-run" in out
 
@@ -127,7 +111,7 @@ def test_a_redrive_scenario_names_its_command() -> None:
     assert raised.value.field == "redrive"
 
 
-def test_an_executor_that_restarts_instead_of_resuming_fails_the_gate(
+def test_an_executor_that_restarts_instead_of_resuming_fails_thegate_bundled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The executor never finds the interrupted execution's checkpoint, so the redriven
@@ -136,7 +120,7 @@ def test_an_executor_that_restarts_instead_of_resuming_fails_the_gate(
     from opx.checkpointing import DynamoDBCheckpointer
 
     monkeypatch.setattr(DynamoDBCheckpointer, "get_tuple", lambda self, config: None)
-    code, out = _gate("redrive-interrupted-resume", tmp_path, capsys)
+    code, out = gate_bundled("redrive-interrupted-resume", tmp_path, capsys)
     assert code != 0
     assert "redrive-interrupted-resume" in out
     assert "InvokeAgent" in out
