@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PATHS = discover(ROOT / "scenarios")
 NAMES = [path.stem for path in PATHS]
 REPEATS = 3
-ORDER_EXAMPLES = 5
+ORDER_EXAMPLES = 3
 
 
 @cache

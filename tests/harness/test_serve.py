@@ -60,6 +60,13 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
+def _interruptible() -> None:
+    """Ctrl-C reaches the server even when the test runs in a background job: a
+    non-interactive shell starts ``cmd &`` with SIGINT ignored, a child inherits that,
+    and Python installs its KeyboardInterrupt handler only over the default action."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def served_rds() -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``opx-harness serve scenarios/rds-failover.json`` and the one line it printed."""
@@ -69,6 +76,7 @@ def served_rds() -> Iterator[tuple[subprocess.Popen[str], str]]:
         stderr=subprocess.PIPE,
         text=True,
         env=_env(),
+        preexec_fn=_interruptible,
     )
     try:
         assert process.stdout is not None
