@@ -130,7 +130,7 @@ class ExecutorKind(ScenarioKind):
             )
         if check == "order" and scenario.dynamodb is not None and scenario.dynamodb.answers:
             # Found in session 17: under forced orders such a replay's duration moved by
-            # tens of milliseconds (lease-release-timeout: half of all orders) while every
+            # tens of milliseconds (lease-release-timeout: 20 of 40 sampled orders) while every
             # checkpoint and response agreed; the cause is not yet known, so the claim
             # is withdrawn here, in the open, rather than left to fail at random.
             return (
