@@ -128,16 +128,6 @@ class ExecutorKind(ScenarioKind):
                 "its scripted DynamoDB answers name calls by number, and the resume matrix's "
                 "crashes and redeliveries add and drop calls: an answer would land elsewhere"
             )
-        if check == "order" and scenario.dynamodb is not None and scenario.dynamodb.answers:
-            # Found in session 17: under forced orders such a replay's duration moved by
-            # tens of milliseconds (lease-release-timeout: 20 of 40 sampled orders) while every
-            # checkpoint and response agreed; the cause is not yet known, so the claim
-            # is withdrawn here, in the open, rather than left to fail at random.
-            return (
-                "its scripted DynamoDB answers name calls by number, and a forced completion "
-                "order interleaves the parallel agents' checkpoint writes differently: its "
-                "duration is not yet order-independent (an open defect)"
-            )
         if check in self.WHOLE_RUN_CHECKS and len(executions := _executions(scenario)) > 1:
             return (
                 f"its events start {len(executions)} executions, and {check} judges the calls "

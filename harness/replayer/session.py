@@ -12,6 +12,16 @@ the jitter comes from. While this session creates a client -- and only then, und
 its lock -- that attribute is the same class with ``random`` bound to the replay's
 fixed jitter (:data:`harness.replayer.clock.BACKOFF_JITTER`); clients made anywhere
 else keep botocore's random jitter.
+
+They also start every replay with a full retry quota. Standard retries draw 5 (10 for
+a timeout) from a per-client bucket of 500 before each retry, and refund it only when
+the retried call finally succeeds: a call that fails on every attempt keeps its draw.
+A reused client would carry one replay's drain into the next, and once the bucket ran
+dry a fault stopped being retried -- ``lease-release-timeout`` (three timeout retries
+that never succeed) answered differently from its 22nd replay in one process on, so a
+result depended on what else the process had replayed. Each client is therefore built
+with a :class:`RefillableRetryQuota`, and :meth:`ReplaySession.serving` refills them all: a
+replay retries as a cold Lambda container would.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from unittest import mock
 
 import boto3
 from botocore.config import Config
-from botocore.retries import standard
+from botocore.retries import quota, standard
 
 from harness.replayer import moto_lock
 from harness.replayer.clock import BACKOFF_JITTER
@@ -57,6 +67,20 @@ def client_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return repr((arguments, environ))
 
 
+class RefillableRetryQuota(quota.RetryQuota):
+    """botocore's retry quota, with a way back to full (see the module docstring)."""
+
+    def __init__(
+        self, initial_capacity: int = quota.RetryQuota.INITIAL_CAPACITY, lock: Any = None
+    ) -> None:
+        super().__init__(initial_capacity, lock)
+        self._initial_capacity = initial_capacity
+
+    def refill(self) -> None:
+        # ``release`` truncates at the bucket's capacity: this fills it, no more.
+        self.release(self._initial_capacity)
+
+
 class ReplaySession(boto3.Session):
     """The one boto3 session replays run on, hooked once, handing out reused clients.
 
@@ -64,8 +88,8 @@ class ReplaySession(boto3.Session):
     call (endpoint resolution, handler caches) -- and a replay used to build four of
     them, ~20 ms of a ~100 ms warm replay. A botocore client holds no data between calls:
     requests go to moto's global state or the transport, both per replay; the one
-    thing it counts, the standard-retry quota, is drawn only by a retried error and
-    refilled by every success. So an identical request for a client -- same
+    thing it counts, the standard-retry quota, is refilled at the start of every replay
+    (see the module docstring). So an identical request for a client -- same
     arguments, same ``AWS_*`` environment -- gets the same client object back. The
     executor still cold-starts every replay (settings, graph and checkpointer are
     rebuilt); only the botocore plumbing underneath is shared.
@@ -78,6 +102,7 @@ class ReplaySession(boto3.Session):
         # After the dispatcher: moto serves what the transport lets through, one at a time.
         moto_lock.serialize(self.events, observer=self._served)
         self._clients: dict[str, Any] = {}
+        self._quotas: list[RefillableRetryQuota] = []
         self._clients_lock = threading.Lock()
 
     def _dispatch(self, **kwargs: Any) -> Any:
@@ -92,6 +117,9 @@ class ReplaySession(boto3.Session):
         """Route every request of this session's clients to ``transport``, and make
         this the default session (the executor builds its clients from it)."""
         previous_default = boto3.DEFAULT_SESSION
+        with self._clients_lock:
+            for bucket in self._quotas:
+                bucket.refill()
         self.active = transport
         boto3.DEFAULT_SESSION = self
         try:
@@ -107,14 +135,24 @@ class ReplaySession(boto3.Session):
             if client is None:
                 if len(self._clients) >= _MAX_CLIENTS:  # keys that never repeat: start over
                     self._clients.clear()
+                    self._quotas.clear()
                 client = self._clients[key] = self._new_client(args, kwargs)
             return client
 
     def _new_client(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """A client whose standard-retry backoff draws :data:`BACKOFF_JITTER` (see the
-        module docstring); called under the clients lock."""
+        """A client whose standard-retry backoff draws :data:`BACKOFF_JITTER` and whose
+        retry quota refills with every replay (see the module docstring); called under
+        the clients lock."""
         backoff = partial(standard.ExponentialBackoff, random=BACKOFF_JITTER)
-        with mock.patch.object(standard, "ExponentialBackoff", backoff):
+
+        def bucket(*a: Any, **kw: Any) -> RefillableRetryQuota:
+            self._quotas.append(RefillableRetryQuota(*a, **kw))
+            return self._quotas[-1]
+
+        with (
+            mock.patch.object(standard, "ExponentialBackoff", backoff),
+            mock.patch.object(quota, "RetryQuota", bucket),
+        ):
             return super().client(*args, **kwargs)
 
 
@@ -153,4 +191,11 @@ def captured_output() -> Iterator[io.StringIO]:
                 handler.stream = sys.stdout if getattr(stream, "closed", False) else stream
 
 
-__all__ = ["LAMBDA_LOGGER", "ReplaySession", "captured_output", "client_key", "replay_session"]
+__all__ = [
+    "LAMBDA_LOGGER",
+    "RefillableRetryQuota",
+    "ReplaySession",
+    "captured_output",
+    "client_key",
+    "replay_session",
+]
