@@ -3,6 +3,7 @@
     python bench/mutation.py [--kind executor|action-groups] [--modules PATH ...]
                              [--sample N | --all] [--seed 15] [--checks snapshot]
                              [--processes N] [--workdir DIR] [--json FILE] [--timeout 120]
+                             [--scenarios NAME ...]
 
 Cosmic Ray (``pip install -e '.[dev]'`` brings it) mutates the chosen modules one
 mutant at a time -- comparison and arithmetic operators, numbers, booleans,
@@ -22,6 +23,9 @@ survivors, to see which a new scenario kills; each also takes a ``--workdir``);
 cores). ``--processes N`` judges the sample in N copies at once (``part0/`` ...), one
 core each: every copy draws the same sample and judges every N-th mutant of it, so
 the mutants judged do not depend on N. The unmutated gate must pass first.
+``--scenarios NAME ...`` copies only those scenarios (and their snapshots): a quick
+loop while writing a scenario for one survivor, and the bench's own test at its
+smallest size -- never a figure for the gate's strength.
 
 The report: killed / survived / incompetent (the mutant does not import) / timeouts
 per module, the kill rate ``killed / (killed + survived)`` (timeouts count as
@@ -66,12 +70,25 @@ def action_group_modules() -> list[str]:
     return sorted(str(p.relative_to(ROOT)) for p in paths if p.name != "__init__.py")
 
 
-def copy_project(workdir: Path) -> None:
+#: The corpus directories ``--scenarios`` narrows.
+CORPUS_DIRS = ("scenarios", "snapshots")
+
+
+def copy_project(workdir: Path, scenarios: list[str] | None = None) -> None:
+    """The code, and the corpus -- or only the named ``scenarios`` of it (and their
+    snapshots; other files there, such as the secret allowlist, always)."""
+
+    def ignored(directory: str, names: list[str]) -> set[str]:
+        left_out = {name for name in names if name == "__pycache__"}
+        if scenarios is not None and Path(directory).name in CORPUS_DIRS:
+            left_out |= {n for n in names if n.endswith(".json") and n[:-5] not in scenarios}
+        return left_out
+
     for name in COPIED:
         source = ROOT / name
         target = workdir / name
         if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(source, target, ignore=ignored)
         else:
             shutil.copy2(source, target)
 
@@ -262,27 +279,40 @@ def collect(sessions: list[Path], only: set[tuple[str, str, int]] | None = None)
     }
 
 
-def gate_coverage(workdir: Path, checks: str) -> dict[str, list[int]]:
-    """Lines of each module the unmutated gate executes (coverage.py, in the copy): a
-    survivor on a line it never runs is a missing input, not a weak oracle -- the report
-    says which is which. Kept in ``gate-lines.json`` beside the session."""
-    saved = workdir / "gate-lines.json"
-    if not saved.exists():
-        data = workdir / ".coverage"
-        env = {**os.environ, "PYTHONPATH": str(workdir), "COVERAGE_FILE": str(data)}
-        run = [sys.executable, "-m", "coverage"]
-        subprocess.run(
-            [*run, "run", "--source=opx", *gate_command(checks).split()[1:]],
-            cwd=workdir,
-            env=env,
-            capture_output=True,
-            check=False,
-        )
+def baseline_gate(workdir: Path, checks: str) -> subprocess.CompletedProcess[bytes]:
+    """The unmutated gate, once, under coverage.py: its exit code says whether there
+    is anything to measure, and the lines of each module it executes go to
+    ``gate-lines.json`` (see :func:`gate_coverage`). One run serves both: they used to
+    be two runs of the whole gate, a third of the bench test's time."""
+    data = workdir / ".coverage"
+    env = {**os.environ, "PYTHONPATH": str(workdir), "COVERAGE_FILE": str(data)}
+    run = [sys.executable, "-m", "coverage"]
+    gate = subprocess.run(
+        [*run, "run", "--source=opx", *gate_command(checks).split()[1:]],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    if gate.returncode == 0:
         report = workdir / "coverage.json"
         subprocess.run([*run, "json", "-q", "-o", str(report)], cwd=workdir, env=env, check=True)
         files = json.loads(report.read_text(encoding="utf-8"))["files"]
         lines = {name: sorted(f["executed_lines"]) for name, f in files.items()}
-        saved.write_text(json.dumps(lines, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        (workdir / "gate-lines.json").write_text(
+            json.dumps(lines, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+        )
+    return gate
+
+
+def gate_coverage(workdir: Path, checks: str) -> dict[str, list[int]]:
+    """Lines of each module the unmutated gate executes (coverage.py, in the copy): a
+    survivor on a line it never runs is a missing input, not a weak oracle -- the report
+    says which is which. Kept in ``gate-lines.json`` beside the session (written by the
+    baseline run; a workdir from before that is measured here)."""
+    saved = workdir / "gate-lines.json"
+    if not saved.exists():
+        baseline_gate(workdir, checks)
     return json.loads(saved.read_text(encoding="utf-8"))
 
 
@@ -334,7 +364,7 @@ def prepare(
     """A copy of the project at ``workdir`` with its session initialised and sampled."""
     workdir.mkdir(parents=True, exist_ok=True)
     if not (workdir / "opx").exists():
-        copy_project(workdir)
+        copy_project(workdir, args.scenarios)
     config = write_config(workdir, modules, args.checks, args.timeout)
     session = workdir / "session.sqlite"
     cosmic_ray = [sys.executable, "-m", "cosmic_ray.cli"]
@@ -371,6 +401,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--checks", default="snapshot", help="the gate's --checks")
+    parser.add_argument(
+        "--scenarios",
+        nargs="+",
+        metavar="NAME",
+        help="judge with these scenarios only (a quick loop; the figures are then not the "
+        "gate's strength)",
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
     parser.add_argument(
         "--processes",
@@ -402,15 +439,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         parts[0].mkdir(parents=True, exist_ok=True)
         if not (parts[0] / "opx").exists():
-            copy_project(parts[0])
-        env = {**os.environ, "PYTHONPATH": str(parts[0])}
-        baseline = subprocess.run(
-            gate_command(args.checks).split(),
-            cwd=parts[0],
-            env=env,
-            capture_output=True,
-            check=False,
-        )
+            copy_project(parts[0], args.scenarios)
+        baseline = baseline_gate(parts[0], args.checks)
         if baseline.returncode != 0:
             print("the unmutated gate does not pass; nothing to measure", file=sys.stderr)
             print(baseline.stdout.decode()[-2000:], file=sys.stderr)
@@ -452,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         "sample": None if args.all else args.sample,
         "seed": args.seed,
         "checks": args.checks,
+        "scenarios": args.scenarios,
         "processes": len(sessions),
     }
     for module, counts in report["modules"].items():

@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Enough of the corpus to judge a response-builder mutant (a full run, a 400, a
+#: configuration refusal); the whole corpus would triple the test's time.
+SCENARIOS = ("rds-failover", "invalid-event", "config-error")
 
 pytest.importorskip("cosmic_ray")
 
@@ -33,6 +36,8 @@ def test_two_mutants_of_one_module_are_judged_by_the_gate(tmp_path: Path) -> Non
             "2",
             "--processes",
             "2",
+            "--scenarios",
+            *SCENARIOS,
             "--workdir",
             str(tmp_path / "work"),
             "--json",
@@ -55,6 +60,9 @@ def test_two_mutants_of_one_module_are_judged_by_the_gate(tmp_path: Path) -> Non
     assert lines["opx/response.py"], "the gate runs the response builders"
     assert report["never_run"] <= report["survived"]
     assert report["config"]["processes"] == 2
+    assert report["config"]["scenarios"] == list(SCENARIOS)
+    copied = sorted(p.stem for p in (tmp_path / "work" / "part1" / "scenarios").glob("*.json"))
+    assert copied == sorted(SCENARIOS)
     # Each copy judged its own one of the two, and none judged the other's.
     assert "part 0: judging 1 of 2 mutants" in done.stdout
     assert "part 1: judging 1 of 2 mutants" in done.stdout

@@ -261,7 +261,7 @@ def _aliases(ctx: Context) -> dict[str, str]:
     from opx.checkpointing import TABLE_SCHEMA, keys
 
     ids = set()
-    for item in ctx.scan():
+    for item in ctx.scan(attributes=(TABLE_SCHEMA.sort_key,)):
         sort_key = item[TABLE_SCHEMA.sort_key]["S"]
         if not keys.is_meta(sort_key):
             ids.add(keys.parse(sort_key).checkpoint_id)
@@ -276,7 +276,8 @@ def _keys(ctx: Context) -> dict[str, list[str]]:
     from opx.checkpointing import TABLE_SCHEMA
 
     by_thread: dict[str, list[str]] = {}
-    for item in ctx.scan():
+    listed = (TABLE_SCHEMA.partition_key, TABLE_SCHEMA.sort_key, TABLE_SCHEMA.ttl_attribute)
+    for item in ctx.scan(attributes=listed):
         sort_key = item[TABLE_SCHEMA.sort_key]["S"]
         shown = _ttl(item.get(TABLE_SCHEMA.ttl_attribute, {}).get("N"), ctx)
         by_thread.setdefault(item[TABLE_SCHEMA.partition_key]["S"], []).append(
