@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from harness.checks import Outcome
 from harness.checks.cost import check_cost
 from harness.checks.order import check_completion_order, fixed_orders
-from harness.checks.process import DEFAULT_SEEDS, check_cross_process, corpus_in_subprocesses
+from harness.checks.process import check_cross_process, corpus_in_subprocesses
 from harness.checks.repeat import check_repeat
 from harness.replayer import ReplayResult, replay
 from harness.scenario import Scenario, discover, load_scenario
@@ -30,6 +30,12 @@ PATHS = discover(ROOT / "scenarios")
 NAMES = [path.stem for path in PATHS]
 REPEATS = 3
 ORDER_EXAMPLES = 3
+#: Hash seeds of the corpus's fresh interpreters: 0 (no randomisation) and one
+#: randomised seed; the in-process replay they are compared with is a third. The gate's
+#: ``process`` check keeps three of its own (``DEFAULT_SEEDS``); here a third
+#: interpreter replayed the whole corpus once more (~20 s of CPU) for no order the
+#: other two and the in-process run do not already vary.
+SEEDS = ("0", "4242")
 
 
 @cache
@@ -45,7 +51,7 @@ def _runs(name: str) -> tuple[ReplayResult, ...]:
 
 @cache
 def _subprocess_outputs() -> dict[str, dict[str, bytes]]:
-    return corpus_in_subprocesses(PATHS, DEFAULT_SEEDS, cwd=ROOT)
+    return corpus_in_subprocesses(PATHS, SEEDS, cwd=ROOT)
 
 
 def _passed(result: Outcome) -> None:
@@ -66,7 +72,7 @@ def test_deterministic_repeat(name: str) -> None:
 def test_cross_process(name: str) -> None:
     path = ROOT / "scenarios" / f"{name}.json"
     outputs = _subprocess_outputs()[str(path)]
-    assert sorted(outputs) == sorted(DEFAULT_SEEDS)
+    assert sorted(outputs) == sorted(SEEDS)
     in_process = _runs(name)[0].to_canonical_json()
     _passed(check_cross_process(path, in_process=in_process, outputs=outputs))
 

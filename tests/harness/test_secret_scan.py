@@ -37,9 +37,15 @@ def test_the_bundled_corpus_passes_the_detector() -> None:
 
 
 def test_a_hand_edited_scenario_cannot_smuggle_a_secret(tmp_path: Path) -> None:
-    """The corpus check, with the fault injected: one committed file carries a key."""
+    """The corpus check, with the fault injected: one committed file carries a key.
+    One scenario, its snapshot and the allowlist are corpus enough (the test above scans
+    all of it); copying and scanning every file took 13 s."""
     for directory in ("scenarios", "snapshots"):
-        shutil.copytree(ROOT / directory, tmp_path / directory)
+        (tmp_path / directory).mkdir()
+        shutil.copy2(ROOT / directory / "rds-failover.json", tmp_path / directory)
+    for allowlist in (ROOT / "scenarios").glob("*.toml"):
+        shutil.copy2(allowlist, tmp_path / "scenarios")
+    assert check_committed(tmp_path / "scenarios", tmp_path / "snapshots") == []
     path = tmp_path / "scenarios" / "rds-failover.json"
     data = json.loads(path.read_text())
     data["events"][0]["detail"]["evidence_bundle"]["note"] = f"rotated {AKID} today"
