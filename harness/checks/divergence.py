@@ -30,6 +30,7 @@ SECTIONS = (
     "aws_calls",
     "table",
     "clock",
+    "aws_clients",
 )
 
 

@@ -56,6 +56,7 @@ class ActionGroupResult(ReplayResult):
                 "responses": [readable(response) for response in self.responses],
                 "aws_calls": self.aws_calls,
                 "clock": self.clock,
+                **self.client_record(),
             }
         )
 

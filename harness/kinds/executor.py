@@ -96,6 +96,7 @@ class ExecutorResult(ReplayResult):
                 "table": self.table,
                 "index": self.index,
                 "clock": self.clock,
+                **self.client_record(),
             }
         )
 

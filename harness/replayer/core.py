@@ -122,6 +122,7 @@ class Replayer:
             else:
                 responses = self.deliver(scenario, env.transport)
             result = kind.collect(env, responses)
+            result.clients = env.session.configured_clients()
         unmatched = env.transport.unmatched
         if unmatched:
             raise unmatched[0].of_replay(unmatched)

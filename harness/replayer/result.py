@@ -23,10 +23,20 @@ class ReplayResult(ABC):
     responses: list[dict[str, Any]]
     clock: dict[str, Any]
     logs: list[str] = field(default_factory=list, repr=False)
+    #: The botocore configuration of every client the code under replay built with one
+    #: (:meth:`harness.replayer.ReplaySession.configured_clients`).
+    clients: list[dict[str, Any]] = field(default_factory=list)
 
     @abstractmethod
     def canonical(self) -> dict[str, Any]:
         """The plain-JSON form the snapshot holds."""
+
+    def client_record(self) -> dict[str, Any]:
+        """``{"aws_clients": [...]}`` for a kind's canonical form, or nothing when the
+        code under replay configured no client. A replay answers every request, so no
+        timeout, retry mode or attempt count is ever *felt*; a deploy that changes one
+        still changes how the Lambda behaves against real AWS, and the gate must show it."""
+        return {"aws_clients": self.clients} if self.clients else {}
 
     def checkpoint_states(self) -> list[Any] | None:
         """The full state at each checkpoint, oldest first, for kinds that checkpoint

@@ -103,6 +103,7 @@ class ReplaySession(boto3.Session):
         moto_lock.serialize(self.events, observer=self._served)
         self._clients: dict[str, Any] = {}
         self._quotas: list[RefillableRetryQuota] = []
+        self._configured: list[dict[str, Any]] = []
         self._clients_lock = threading.Lock()
 
     def _dispatch(self, **kwargs: Any) -> Any:
@@ -120,6 +121,7 @@ class ReplaySession(boto3.Session):
         with self._clients_lock:
             for bucket in self._quotas:
                 bucket.refill()
+            self._configured.clear()
         self.active = transport
         boto3.DEFAULT_SESSION = self
         try:
@@ -128,9 +130,26 @@ class ReplaySession(boto3.Session):
             self.active = None
             boto3.DEFAULT_SESSION = previous_default
 
+    def configured_clients(self) -> list[dict[str, Any]]:
+        """The clients built with a ``config`` since this replay began serving: service,
+        region and the options the code gave its ``Config``, each once, sorted. Clients
+        the harness builds for itself pass no ``config`` and do not show."""
+        with self._clients_lock:
+            unique = {repr(sorted(r.items())): r for r in self._configured}
+            return [unique[key] for key in sorted(unique)]
+
     def client(self, *args: Any, **kwargs: Any) -> Any:
         key = client_key(args, kwargs)
+        config = kwargs.get("config")
         with self._clients_lock:
+            if isinstance(config, Config) and self.active is not None:
+                self._configured.append(
+                    {
+                        "service": kwargs.get("service_name", args[0] if args else None),
+                        "region": kwargs.get("region_name"),
+                        "config": dict(getattr(config, "_user_provided_options", {})),
+                    }
+                )
             client = self._clients.get(key)
             if client is None:
                 if len(self._clients) >= _MAX_CLIENTS:  # keys that never repeat: start over

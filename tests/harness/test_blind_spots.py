@@ -211,3 +211,36 @@ def test_a_fetch_by_checkpoint_id_that_returns_the_latest_is_drift_naming_it(
     code, out = _gate(capsys, project)
     assert code == 1, out
     assert ".fetched_by_id" in out and '"fetched_by_id": "another checkpoint"' in out
+
+
+# --------------------------------------------------------------------------- client configuration
+
+
+def test_a_changed_client_timeout_is_drift_naming_the_client(
+    capsys: pytest.CaptureFixture[str], project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replay answers every request, so no timeout is ever felt; the configuration
+    the executor builds its clients with is in the snapshot instead (found by the
+    mutation sample: ``connect_timeout=3`` -> ``2`` in ``opx/aws.py`` survived)."""
+    from botocore.config import Config
+
+    from opx import aws
+
+    monkeypatch.setattr(aws, "AWS_CONFIG", Config(retries={"mode": "standard"}, connect_timeout=2))
+    code, out = _gate(capsys, project)
+    assert code == 1, out
+    assert "snapshot: drift" in out and "first at $.aws_clients" in out
+    assert '"connect_timeout": 2' in out
+
+
+def test_a_client_built_without_its_configuration_is_drift(
+    capsys: pytest.CaptureFixture[str], project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dropping ``config=`` (botocore's defaults: legacy retries, 60 s timeouts) drops
+    the client from the list: the gate says so."""
+    from opx import aws
+
+    monkeypatch.setattr(aws, "bedrock_client_config", lambda: None)
+    code, out = _gate(capsys, project)
+    assert code == 1, out
+    assert "first at $.aws_clients" in out

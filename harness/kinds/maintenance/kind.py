@@ -78,6 +78,7 @@ class MaintenanceResult(ReplayResult):
                 "table": self.table,
                 "operations": self.operations,
                 "clock": self.clock,
+                **self.client_record(),
             }
         )
 

@@ -107,6 +107,7 @@ class RedriveResult(ReplayResult):
                 "queue_left": self.queue_left,
                 "executor": {k: v for k, v in executor.items() if k not in _SHOWN_ELSEWHERE},
                 "clock": self.clock,
+                **self.client_record(),
             }
         )
 
