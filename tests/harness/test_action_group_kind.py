@@ -137,12 +137,25 @@ def test_replay_result_is_the_action_groups_own() -> None:
     assert sorted(canonical) == [
         "action_group",
         "aws_calls",
+        "aws_clients",
         "clock",
         "kind",
         "responses",
         "scenario",
     ]
     assert (canonical["kind"], canonical["action_group"]) == ("action-group", "logs-insights")
+    # The handler's own client: one attempt, short timeouts (opx.action_groups.aws).
+    assert canonical["aws_clients"] == [
+        {
+            "service": "logs",
+            "region": None,
+            "config": {
+                "connect_timeout": 2,
+                "read_timeout": 10,
+                "retries": {"mode": "standard", "total_max_attempts": 1},
+            },
+        }
+    ]
     # Setup (CreateLogGroup, PutLogEvents) is the world, not the result.
     assert [(c["operation"], c["served_by"]) for c in canonical["aws_calls"]] == [
         ("StartQuery", "moto"),
