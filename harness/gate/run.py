@@ -78,7 +78,10 @@ def run_gate(config: GateConfig, listener: Listener | None = None) -> GateResult
     orphans = _orphans(config, paths) if "snapshot" in checks else []
     if config.update:
         verdicts = [_approve(v) for v in verdicts]
-        orphans = [_delete(o) for o in orphans]
+        kept = _mass_orphaning(config, paths)
+        orphans = [
+            _delete(o) if kept is None else dataclasses.replace(o, kept=kept) for o in orphans
+        ]
     for verdict in verdicts:
         verdict.replayed = None
     seconds = time.perf_counter() - started
@@ -195,6 +198,26 @@ def _orphans(config: GateConfig, paths: dict[str, Path]) -> list[Orphan]:
     }
     names = config.shard.select(set(snapshots) - set(paths))
     return [Orphan(name, str(snapshots[name])) for name in names]
+
+
+def _mass_orphaning(config: GateConfig, paths: dict[str, Path]) -> str | None:
+    """Why ``--update`` must not delete the orphans, or ``None``. More orphans than
+    scenarios is the mark of ``--scenarios`` pointing at a few scenarios while
+    ``--snapshots`` is the whole corpus's: deleting "orphans" then wiped every other
+    approved snapshot (a helper lost 103 that way). Retiring scenarios deletes fewer
+    snapshots than remain; anything bigger is for a person to do by hand."""
+    if not config.snapshots.is_dir():
+        return None
+    stems = {p.stem for p in config.snapshots.glob("*.json") if not p.name.startswith(".")}
+    orphaned = len(stems - set(paths))
+    if orphaned <= len(paths):
+        return None
+    return (
+        f"--update would delete {orphaned} of the {len(stems)} snapshots in "
+        f"{config.snapshots}, more than the {len(paths)} scenario(s) in {config.scenarios} "
+        "claim -- a subset of scenarios against the whole corpus's snapshots? Give the "
+        "subset a --snapshots directory of its own, or delete the files yourself"
+    )
 
 
 def _approve(verdict: Verdict) -> Verdict:

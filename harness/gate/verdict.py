@@ -74,11 +74,15 @@ class Orphan:
     name: str
     path: str
     deleted: bool = False
+    #: Why ``--update`` kept it (see :func:`harness.gate.run.run_gate`), if it did.
+    kept: str | None = None
 
     @property
     def outcome(self) -> Outcome:
         if self.deleted:
             return Outcome(Status.DELETED, f"orphaned snapshot {self.path} deleted by --update")
+        if self.kept is not None:
+            return Outcome(Status.ERROR, f"orphaned snapshot {self.path} kept: {self.kept}")
         return Outcome(
             Status.ERROR,
             f"orphaned snapshot {self.path}: no scenario file {self.name}.json claims it "

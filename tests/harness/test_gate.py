@@ -321,6 +321,33 @@ def test_missing_and_orphaned_snapshots_exit_3_until_update_fixes_both(
     assert gate(capsys, project.args()).code == 0
 
 
+def test_update_keeps_orphans_that_outnumber_the_scenarios(
+    project: Project, capsys: pytest.CaptureFixture[str], corpus: dict[str, tuple[str, str]]
+) -> None:
+    """``--scenarios`` naming a few scenarios against the whole corpus's snapshots made
+    every other snapshot an "orphan", and ``--update`` deleted them all: now it keeps
+    them, says why, and exits 3 -- nothing is lost."""
+    retired = [project.snapshot(f"retired-{n}") for n in range(len(corpus) + 1)]
+    for path in retired:
+        path.write_text(corpus[AGREED][1], encoding="utf-8")
+    run = gate(capsys, project.args("--update"))
+    assert run.code == EXIT_UNJUDGED, run.out
+    assert all(path.exists() for path in retired)
+    summaries = [o["summary"] for o in project.report()["orphans"]]
+    assert len(summaries) == len(retired)
+    assert all(
+        f"kept: --update would delete {len(retired)} of the {len(retired) + len(corpus)}" in s
+        for s in summaries
+    ), summaries
+    assert "a --snapshots directory of its own" in run.out
+    # One orphan fewer than there are scenarios: retiring them is ordinary, and deletes.
+    for path in retired[len(corpus) - 1 :]:
+        path.unlink()
+    fixed = gate(capsys, project.args("--update"))
+    assert fixed.code == 0, fixed.out
+    assert not any(path.exists() for path in retired)
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
