@@ -561,7 +561,7 @@ for _name, _seconds in {
     "invocation-time-0ms": 900,
     "invocation-time-999ms": 1,
     "invocation-time-1000ms": 1,
-    "invocation-time-1500ms": 2,
+    "invocation-time-1001ms": 2,
 }.items():
     check(_name)(_lease_lasts(_seconds))
 
