@@ -124,7 +124,11 @@ def test_minimal_valid_document_loads(tmp_path: Path) -> None:
         (lambda d: d["models"][SONNET].update(input_per_1k=0.003), "decimal string"),
         (lambda d: d["models"][SONNET].update(input_per_1k="-0.003"), "decimal string"),
         (lambda d: d["models"][SONNET].update(input_per_1k="3e-3"), "decimal string"),
-        (lambda d: d["models"][SONNET].update(ouput_per_1k="0.1"), "unknown keys"),
+        # The message names the stray key itself, not the known ones.
+        (
+            lambda d: d["models"][SONNET].update(ouput_per_1k="0.1"),
+            r"unknown keys \['ouput_per_1k'\]",
+        ),
         (lambda d: d["models"][SONNET].pop("output_per_1k"), "needs"),
         (lambda d: d["models"].update({"us." + SONNET: d["models"][SONNET]}), "normalized"),
         (lambda d: d.update(currency="EUR"), "currency"),
