@@ -336,9 +336,11 @@ def wire_item(item: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
 
 #: The DynamoDB operations a scripted answer may stand in for: the ones the
 #: executor's checkpointer and lease send (``opx.checkpointing.store``, ``.lease``),
-#: and ``create_table``'s ``UpdateContinuousBackups`` (a ``maintenance`` scenario's).
+#: and ``create_table``'s ``CreateTable`` and ``UpdateContinuousBackups`` (a
+#: ``maintenance`` scenario's: an error other than "already exists" must not be adopted).
 DynamoDBOperation = Literal[
     "BatchWriteItem",
+    "CreateTable",
     "DeleteItem",
     "PutItem",
     "Query",
