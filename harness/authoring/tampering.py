@@ -521,6 +521,32 @@ class AddField(_Tamper):
         _store_fields(item, fields)
 
 
+class SetField(_Tamper):
+    """Replace the bytes of one field of an owner's inline payload frame (``field``: its
+    position) by ``data`` (base64), its tag kept, sealed again: a field no writer
+    produces, such as a write's task path that is not UTF-8 -- which the reader must
+    refuse by name rather than leave undecoded."""
+
+    op: Literal["set-field"] = "set-field"
+    field: Annotated[int, Field(ge=0)]
+    data: str
+
+    @field_validator("data")
+    @classmethod
+    def _base64(cls, data: str) -> str:
+        try:
+            base64.b64decode(data, validate=True)
+        except binascii.Error:
+            raise ValueError("data must be base64 text") from None
+        return data
+
+    def edit(self, item: Item) -> None:
+        fields = _fields_of(item)
+        n = _field_index(fields, self.field)
+        fields[n] = (fields[n][0], base64.b64decode(self.data))
+        _store_fields(item, fields)
+
+
 class RenameCheckpoint(_Tamper):
     """Give a checkpoint another id everywhere it is stored -- its head's key and
     payload, the keys of its writes and chunks, its children's ``parent_cid`` -- every
@@ -591,6 +617,7 @@ TAMPERS: dict[str, type[_Tamper]] = {
         HoldLease,
         CopyWrite,
         AddField,
+        SetField,
         RenameCheckpoint,
     )
 }
@@ -610,6 +637,7 @@ Tamper = Annotated[
     | HoldLease
     | CopyWrite
     | AddField
+    | SetField
     | RenameCheckpoint,
     Field(discriminator="op"),
 ]
@@ -643,6 +671,7 @@ __all__ = [
     "RenameCheckpoint",
     "Retag",
     "SetAttribute",
+    "SetField",
     "SetValue",
     "ShiftTtl",
     "SmuggleType",
