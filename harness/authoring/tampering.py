@@ -328,28 +328,33 @@ def _field_index(fields: list[tuple[str, bytes]], field: int) -> int:
 
 
 class SetAttribute(_Tamper):
-    """Give one attribute another typed value (``{S: text}``, ``{N: digits}`` or ``{B:
-    base64}``), adding it if absent -- a console edit; the sort key (``checkpoint_id``)
-    too. ``repin``: seal the owner again, as a tool using the saver's helpers would."""
+    """Give one attribute another typed value (``{S: text}``, ``{N: digits}``, ``{B:
+    base64}`` or ``{BOOL: true}`` -- a type the saver never writes, but the console
+    offers), adding it if absent -- a console edit; the sort key (``checkpoint_id``)
+    too. ``repin``: seal the owner again, as a tool using the saver's helpers would (the
+    saver's own ``repin`` refuses a BOOL, so a BOOL edit is never re-sealed)."""
 
     op: Literal["set-attribute"] = "set-attribute"
     attribute: Annotated[str, Field(min_length=1)]
-    value: dict[Literal["S", "N", "B"], str] = Field(min_length=1, max_length=1)
+    value: dict[Literal["S", "N", "B", "BOOL"], bool | str] = Field(min_length=1, max_length=1)
     repin: bool = False
 
     @field_validator("value")
     @classmethod
-    def _base64(cls, value: dict[str, str]) -> dict[str, str]:
-        if "B" in value:
+    def _typed(cls, value: dict[str, bool | str]) -> dict[str, bool | str]:
+        ((kind, raw),) = value.items()
+        if (kind == "BOOL") != isinstance(raw, bool):
+            raise ValueError(f"{kind} takes {'true or false' if kind == 'BOOL' else 'text'}")
+        if kind == "B":
             try:
-                base64.b64decode(value["B"], validate=True)
+                base64.b64decode(str(raw), validate=True)
             except binascii.Error:
                 raise ValueError("B must be base64 text") from None
         return value
 
     def edit(self, item: Item) -> None:
-        ((kind, text),) = self.value.items()
-        item[self.attribute] = {kind: base64.b64decode(text) if kind == "B" else text}
+        ((kind, raw),) = self.value.items()
+        item[self.attribute] = {kind: base64.b64decode(str(raw)) if kind == "B" else raw}
         if self.repin:
             if "pin" not in item:
                 raise TamperError("repin applies to a head or write item")
