@@ -148,7 +148,11 @@ def _task_node(item: Item) -> str | None:
         return None
     if not fields or fields[0][0] != "text":
         return None
-    return fields[0][1].decode().rsplit(", ", 1)[-1]
+    try:
+        path = fields[0][1].decode()
+    except UnicodeDecodeError:
+        return None  # a task path edited to bytes that are not text (set-field) names no node
+    return path.rsplit(", ", 1)[-1]
 
 
 def _reseal(item: Item, attribute: str) -> None:
