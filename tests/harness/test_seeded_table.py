@@ -185,6 +185,7 @@ def test_every_operation_is_registered_by_its_name() -> None:
         "hold-lease",
         "copy-write",
         "add-field",
+        "set-field",
         "rename-checkpoint",
     }
     assert all(model.model_fields["op"].default == name for name, model in TAMPERS.items())
