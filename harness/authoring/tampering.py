@@ -148,7 +148,11 @@ def _task_node(item: Item) -> str | None:
         return None
     if not fields or fields[0][0] != "text":
         return None
-    return fields[0][1].decode().rsplit(", ", 1)[-1]
+    try:
+        path = fields[0][1].decode()
+    except UnicodeDecodeError:
+        return None  # a task path edited to bytes that are not text (set-field) names no node
+    return path.rsplit(", ", 1)[-1]
 
 
 def _reseal(item: Item, attribute: str) -> None:
@@ -328,28 +332,33 @@ def _field_index(fields: list[tuple[str, bytes]], field: int) -> int:
 
 
 class SetAttribute(_Tamper):
-    """Give one attribute another typed value (``{S: text}``, ``{N: digits}`` or ``{B:
-    base64}``), adding it if absent -- a console edit; the sort key (``checkpoint_id``)
-    too. ``repin``: seal the owner again, as a tool using the saver's helpers would."""
+    """Give one attribute another typed value (``{S: text}``, ``{N: digits}``, ``{B:
+    base64}`` or ``{BOOL: true}`` -- a type the saver never writes, but the console
+    offers), adding it if absent -- a console edit; the sort key (``checkpoint_id``)
+    too. ``repin``: seal the owner again, as a tool using the saver's helpers would (the
+    saver's own ``repin`` refuses a BOOL, so a BOOL edit is never re-sealed)."""
 
     op: Literal["set-attribute"] = "set-attribute"
     attribute: Annotated[str, Field(min_length=1)]
-    value: dict[Literal["S", "N", "B"], str] = Field(min_length=1, max_length=1)
+    value: dict[Literal["S", "N", "B", "BOOL"], bool | str] = Field(min_length=1, max_length=1)
     repin: bool = False
 
     @field_validator("value")
     @classmethod
-    def _base64(cls, value: dict[str, str]) -> dict[str, str]:
-        if "B" in value:
+    def _typed(cls, value: dict[str, bool | str]) -> dict[str, bool | str]:
+        ((kind, raw),) = value.items()
+        if (kind == "BOOL") != isinstance(raw, bool):
+            raise ValueError(f"{kind} takes {'true or false' if kind == 'BOOL' else 'text'}")
+        if kind == "B":
             try:
-                base64.b64decode(value["B"], validate=True)
+                base64.b64decode(str(raw), validate=True)
             except binascii.Error:
                 raise ValueError("B must be base64 text") from None
         return value
 
     def edit(self, item: Item) -> None:
-        ((kind, text),) = self.value.items()
-        item[self.attribute] = {kind: base64.b64decode(text) if kind == "B" else text}
+        ((kind, raw),) = self.value.items()
+        item[self.attribute] = {kind: base64.b64decode(str(raw)) if kind == "B" else raw}
         if self.repin:
             if "pin" not in item:
                 raise TamperError("repin applies to a head or write item")
@@ -521,6 +530,32 @@ class AddField(_Tamper):
         _store_fields(item, fields)
 
 
+class SetField(_Tamper):
+    """Replace the bytes of one field of an owner's inline payload frame (``field``: its
+    position) by ``data`` (base64), its tag kept, sealed again: a field no writer
+    produces, such as a write's task path that is not UTF-8 -- which the reader must
+    refuse by name rather than leave undecoded."""
+
+    op: Literal["set-field"] = "set-field"
+    field: Annotated[int, Field(ge=0)]
+    data: str
+
+    @field_validator("data")
+    @classmethod
+    def _base64(cls, data: str) -> str:
+        try:
+            base64.b64decode(data, validate=True)
+        except binascii.Error:
+            raise ValueError("data must be base64 text") from None
+        return data
+
+    def edit(self, item: Item) -> None:
+        fields = _fields_of(item)
+        n = _field_index(fields, self.field)
+        fields[n] = (fields[n][0], base64.b64decode(self.data))
+        _store_fields(item, fields)
+
+
 class RenameCheckpoint(_Tamper):
     """Give a checkpoint another id everywhere it is stored -- its head's key and
     payload, the keys of its writes and chunks, its children's ``parent_cid`` -- every
@@ -591,6 +626,7 @@ TAMPERS: dict[str, type[_Tamper]] = {
         HoldLease,
         CopyWrite,
         AddField,
+        SetField,
         RenameCheckpoint,
     )
 }
@@ -610,6 +646,7 @@ Tamper = Annotated[
     | HoldLease
     | CopyWrite
     | AddField
+    | SetField
     | RenameCheckpoint,
     Field(discriminator="op"),
 ]
@@ -643,6 +680,7 @@ __all__ = [
     "RenameCheckpoint",
     "Retag",
     "SetAttribute",
+    "SetField",
     "SetValue",
     "ShiftTtl",
     "SmuggleType",

@@ -291,43 +291,54 @@ class SetupCall(_Strict):
 _NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")
 
 
-def _one_typed_value(value: dict[str, str]) -> dict[str, str]:
+def _one_typed_value(value: dict[str, str | bool]) -> dict[str, str | bool]:
     """One DynamoDB attribute value in wire JSON: exactly one of ``S`` (text), ``N``
-    (a number, as text) or ``B`` (binary, as base64 text) -- the only types the
-    executor's checkpoint items hold. Checked here so a hand edit that breaks the
-    encoding (not the content) is named at its JSON path instead of failing in moto."""
+    (a number, as text), ``B`` (binary, as base64 text) -- the types the executor's
+    checkpoint items hold -- or ``BOOL`` (``true``/``false``), which no writer of the
+    executor's stores but a console edit can add, and the reader must refuse by name.
+    Checked here so a hand edit that breaks the encoding (not the content) is named at
+    its JSON path instead of failing in moto."""
     if len(value) != 1:
-        raise ValueError(f"exactly one of S, N, B; got {sorted(value) or 'none'}")
-    ((kind, text),) = value.items()
-    if kind == "N" and not _NUMBER.match(text):
-        raise ValueError(f"N must be a number written as text; got {text!r}")
+        raise ValueError(f"exactly one of S, N, B, BOOL; got {sorted(value) or 'none'}")
+    ((kind, raw),) = value.items()
+    if (kind == "BOOL") != isinstance(raw, bool):
+        raise ValueError(f"{kind} takes {'true or false' if kind == 'BOOL' else 'text'}")
+    if kind == "N" and not _NUMBER.match(str(raw)):
+        raise ValueError(f"N must be a number written as text; got {raw!r}")
     if kind == "B":
         try:
-            base64.b64decode(text, validate=True)
+            base64.b64decode(str(raw), validate=True)
         except binascii.Error as exc:
             raise ValueError(f"B must be base64 text ({exc})") from None
     return value
 
 
 #: One attribute value of a stored item, in DynamoDB's wire JSON (``{"S": "..."}``).
-AttributeValue = Annotated[dict[Literal["S", "N", "B"], str], AfterValidator(_one_typed_value)]
+#: ``bool`` first: pydantic's smart union then keeps ``true`` a bool, never ``"True"``.
+AttributeValue = Annotated[
+    dict[Literal["S", "N", "B", "BOOL"], bool | str], AfterValidator(_one_typed_value)
+]
 #: One DynamoDB item: attribute name to typed value.
 TableItem = dict[Annotated[str, Field(min_length=1)], AttributeValue]
 
 
-def boto3_item(item: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
+def boto3_item(item: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """A wire-JSON item (``B`` as base64 text) as a boto3 client takes it (bytes)."""
     return {
-        name: {kind: base64.b64decode(text) if kind == "B" else text for kind, text in v.items()}
+        name: {kind: base64.b64decode(raw) if kind == "B" else raw for kind, raw in v.items()}
         for name, v in item.items()
     }
 
 
-def wire_item(item: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+def wire_item(item: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Inverse of :func:`boto3_item`: a scenario file's form of a stored item."""
     return {
         name: {
-            kind: base64.b64encode(bytes(raw)).decode() if kind == "B" else str(raw)
+            kind: base64.b64encode(bytes(raw)).decode()
+            if kind == "B"
+            else raw
+            if kind == "BOOL"
+            else str(raw)
             for kind, raw in v.items()
         }
         for name, v in sorted(item.items())
@@ -336,9 +347,11 @@ def wire_item(item: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
 
 #: The DynamoDB operations a scripted answer may stand in for: the ones the
 #: executor's checkpointer and lease send (``opx.checkpointing.store``, ``.lease``),
-#: and ``create_table``'s ``UpdateContinuousBackups`` (a ``maintenance`` scenario's).
+#: and ``create_table``'s ``CreateTable`` and ``UpdateContinuousBackups`` (a
+#: ``maintenance`` scenario's: an error other than "already exists" must not be adopted).
 DynamoDBOperation = Literal[
     "BatchWriteItem",
+    "CreateTable",
     "DeleteItem",
     "PutItem",
     "Query",

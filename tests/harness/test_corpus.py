@@ -1038,13 +1038,18 @@ def _answers_edited(result: ReplayResult) -> None:
 @check("checkpoint-write-slot-raced")
 def _write_slot_raced(result: ReplayResult) -> None:
     """The last task's write refused four times as taken: the fifth conditional write
-    (the last the checkpointer tries) lands in slot ``r`` and the run goes on."""
+    (the last the checkpointer tries) lands in slot ``r`` and the run goes on. The second
+    execution's write is refused on all five attempts: given up, no sixth, 500."""
     body = _body(result, 0)
     assert result.responses[0]["statusCode"] == 200
     assert body["status"] == "FAILED"
     assert set(body["agents"].values()) == {"SKIPPED"}
     answers = [c["answer"] for c in result.dynamodb_calls or [] if c.get("item") == "write"]
-    assert answers[8:] == ["fault:http:ConditionalCheckFailedException"] * 4 + ["moto"]
+    refused = "fault:http:ConditionalCheckFailedException"
+    assert answers[8:] == [refused] * 4 + ["moto"] + [refused] * 5
+    assert result.responses[1]["statusCode"] == 500
+    assert _body(result, 1)["error"] == "EXECUTION_FAILED"
+    assert "no free write slot after 5 attempts" in _body(result, 1)["message"]
     assert result.bedrock_calls == []
 
 

@@ -12,8 +12,10 @@ import dataclasses
 import functools
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 import opx.checkpointing.schema
 from harness.checks import not_applicable
@@ -130,6 +132,88 @@ def test_a_prune_delete_that_stops_after_one_thread_fails_thegate_bundled(
     code, out = gate_bundled("maintenance-copy-prune-delete", tmp_path, capsys)
     assert code == 1, out
     assert "maintenance-copy-prune-delete" in out
+
+
+def test_a_prune_that_keeps_items_no_checkpoint_reads_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keep_latest that deletes only items of *older* checkpoints: the headless writes
+    of a lost newer head stay behind (and a namespace with no head is skipped)."""
+
+    def older_only(self: DynamoDBCheckpointer, thread_ids: list[str], **_: object) -> None:
+        for thread_id in thread_ids:
+            found = [
+                (keys.parse(k["checkpoint_id"]["S"]), k)
+                for k in self._table.keys(thread_id)
+                if not keys.is_meta(k["checkpoint_id"]["S"])
+            ]
+            latest: dict[str, str] = {}
+            for parsed, _ in found:
+                if parsed.kind == "head":
+                    ns = parsed.checkpoint_ns
+                    latest[ns] = max(latest.get(ns, parsed.checkpoint_id), parsed.checkpoint_id)
+            self._table.delete(
+                [
+                    key
+                    for parsed, key in found
+                    if parsed.checkpoint_ns in latest
+                    and parsed.checkpoint_id < latest[parsed.checkpoint_ns]
+                ]
+            )
+
+    monkeypatch.setattr(DynamoDBCheckpointer, "prune", older_only)
+    code, out = gate_bundled("maintenance-edited-table", tmp_path, capsys)
+    assert code == 1, out
+    assert "maintenance-edited-table" in out
+    assert "orphan ns|checkpoint-0 write r" in out
+
+
+def test_keys_that_leave_the_last_escaped_character_raw_fail_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An escape one character short (``%`` left as is): the renamed checkpoint, stored
+    as ``%25``, is looked up under another key and is not found."""
+    monkeypatch.setattr(keys, "_ESCAPE_AT_OR_BELOW", 0x24)
+    code, out = gate_bundled("maintenance-edited-table", tmp_path, capsys)
+    assert code == 1, out
+    assert "maintenance-edited-table" in out
+    assert "%25&" in out
+
+
+def test_a_create_table_that_adopts_any_refusal_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """exist_ok swallowing every ClientError, not only ResourceInUseException."""
+    create = opx.checkpointing.create_table
+
+    def adopting(client: object, table_name: str, *, exist_ok: bool = False) -> None:
+        try:
+            create(client, table_name, exist_ok=exist_ok)
+        except ClientError:
+            if not exist_ok:
+                raise
+
+    monkeypatch.setattr(opx.checkpointing, "create_table", adopting)
+    code, out = gate_bundled("maintenance-create-table", tmp_path, capsys)
+    assert code == 1, out
+    assert "maintenance-create-table" in out
+    assert "UnrecognizedClientException" in out
+
+
+def test_a_list_that_refuses_limit_one_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = DynamoDBCheckpointer.list
+
+    def refusing_one(self: DynamoDBCheckpointer, config: object, **kwargs: Any) -> Any:
+        if kwargs.get("limit") == 1:
+            return iter(())
+        return listed(self, config, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DynamoDBCheckpointer, "list", refusing_one)
+    code, out = gate_bundled("maintenance-list-and-fetch", tmp_path, capsys)
+    assert code == 1, out
+    assert "maintenance-list-and-fetch" in out
 
 
 def test_checks_that_judge_the_executors_own_run_say_why_they_do_not_apply() -> None:

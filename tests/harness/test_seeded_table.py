@@ -57,13 +57,16 @@ def _with_items(items: Any, kind: str = "executor") -> dict[str, Any]:
     ("value", "path", "words"),
     [
         ({"B": "not base64!"}, ("checkpoint_items", 0, "payload"), "base64"),
-        ({"S": "a", "N": "1"}, ("checkpoint_items", 0, "payload"), "exactly one of S, N, B"),
+        ({"S": "a", "N": "1"}, ("checkpoint_items", 0, "payload"), "exactly one of S, N, B, BOOL"),
         ({"N": "twelve"}, ("checkpoint_items", 0, "payload"), "number"),
-        ({"BOOL": "true"}, ("checkpoint_items", 0, "payload", "BOOL"), "S"),
+        # BOOL is a console edit a scenario may seed; its value is a JSON boolean.
+        ({"BOOL": "true"}, ("checkpoint_items", 0, "payload"), "BOOL takes true or false"),
+        ({"S": True}, ("checkpoint_items", 0, "payload"), "S takes text"),
+        ({"NULL": True}, ("checkpoint_items", 0, "payload", "NULL"), "BOOL"),
     ],
 )
 def test_a_badly_typed_attribute_is_named_at_its_json_path(
-    value: dict[str, str], path: tuple[Any, ...], words: str
+    value: dict[str, Any], path: tuple[Any, ...], words: str
 ) -> None:
     item = {"session_id": {"S": "exec-1"}, "checkpoint_id": {"S": "#x"}, "payload": value}
     with pytest.raises(ValidationError) as caught:
@@ -182,6 +185,7 @@ def test_every_operation_is_registered_by_its_name() -> None:
         "hold-lease",
         "copy-write",
         "add-field",
+        "set-field",
         "rename-checkpoint",
     }
     assert all(model.model_fields["op"].default == name for name, model in TAMPERS.items())

@@ -27,6 +27,7 @@ from harness.authoring.tampering import (
     RenameCheckpoint,
     Retag,
     SetAttribute,
+    SetField,
     SetValue,
     SmuggleType,
     TamperError,
@@ -197,6 +198,32 @@ def test_add_field_inserts_one_sealed_field() -> None:
     assert _sealed(_picked(second, WRITE)) == [before[0], ("msgpack", b""), *before[1:]]
     with pytest.raises(TamperError, match=rf"at 999: the payload has {len(before)} field"):
         AddField(item=WRITE, at=999).apply(_items())
+
+
+def test_set_field_replaces_one_fields_bytes_keeping_its_tag_sealed() -> None:
+    before = _sealed(_picked(_items(), WRITE))
+    items = SetField(item=WRITE, field=0, data="/w==").apply(_items())
+    (edited,) = [i for i in items if i[SK] == _picked(_items(), WRITE)[SK]]
+    assert _sealed(edited) == [("text", b"\xff"), *before[1:]]
+    # A task path that is not text names no node: the selector no longer finds it.
+    with pytest.raises(TamperError, match="no item matches"):
+        WRITE.pick(items)
+    with pytest.raises(TamperError, match=rf"field 99: the payload has {len(before)} field"):
+        SetField(item=WRITE, field=99, data="").apply(_items())
+    with pytest.raises(ValidationError, match="base64"):
+        SetField(item=WRITE, field=0, data="not base64!")
+
+
+def test_set_attribute_stores_a_boolean_unsealed_and_refuses_mistyped_values() -> None:
+    """A BOOL is a console edit the saver cannot seal: ``repin`` refuses it by name."""
+    edited = SetAttribute(attribute="reviewed", value={"BOOL": True}).apply(_items())
+    assert _picked(edited, ItemSelector())["reviewed"] == {"BOOL": True}
+    with pytest.raises(ValueError, match="'reviewed' has an unexpected type"):
+        SetAttribute(attribute="reviewed", value={"BOOL": True}, repin=True).apply(_items())
+    with pytest.raises(ValidationError, match="BOOL takes true or false"):
+        SetAttribute(attribute="reviewed", value={"BOOL": "yes"})
+    with pytest.raises(ValidationError, match="S takes text"):
+        SetAttribute(attribute="reviewed", value={"S": True})
 
 
 def test_rename_checkpoint_rekeys_every_item_and_reseals_every_owner() -> None:
