@@ -12,19 +12,16 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 from unittest import mock
 
 from harness.authoring.action_group import AuthoringError
 from harness.authoring.draft import draft
+from harness.authoring.seed_worker import seed_worker
 from harness.authoring.tampering import TamperError, tamper
 from harness.replayer import CHECKPOINT_TABLE, Replayer
 from harness.scenario import (
@@ -265,7 +262,8 @@ def seed_table(spec: ExecutorSpec, seed: TableSeed) -> list[dict[str, dict[str, 
 
     Produced by the real executor, never written by hand, and byte for byte the same
     on every authoring (``author --check`` compares them): the run happens in a child
-    process with a fixed hash seed (:data:`SEED_HASHSEED`), see :func:`run_seed`.
+    process with a fixed hash seed (:data:`SEED_HASHSEED`, one child for every spec:
+    :mod:`harness.authoring.seed_worker`), see :func:`run_seed`.
     """
     if seed.start >= spec.clock_start:
         raise TamperError(
@@ -276,30 +274,10 @@ def seed_table(spec: ExecutorSpec, seed: TableSeed) -> list[dict[str, dict[str, 
     if os.environ.get("PYTHONHASHSEED") == SEED_HASHSEED:
         stored = [wire_item(item) for item in run_seed(run)]
     else:
-        stored = _run_seed_in_child(spec.name, run)
+        stored = seed_worker(SEED_HASHSEED).run(spec.name, run)
     items = tamper([boto3_item(item) for item in stored], list(seed.tamper))
     wired = [wire_item(item) for item in items]
     return sorted(wired, key=lambda i: (i["session_id"]["S"], i["checkpoint_id"]["S"]))
-
-
-def _run_seed_in_child(name: str, run: dict[str, Any]) -> list[dict[str, dict[str, str]]]:
-    """:func:`run_seed` in a fresh interpreter with the fixed hash seed; what passes
-    between the two is JSON (the scenario file's own form), never pickled objects."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "items.json"
-        done = subprocess.run(  # noqa: S603 -- argv built here: this interpreter, our code
-            [sys.executable, "-m", "harness.authoring.seeding", str(out)],
-            input=json.dumps(run).encode(),
-            env={**os.environ, "PYTHONHASHSEED": SEED_HASHSEED},
-            capture_output=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            error = done.stderr.decode(errors="replace").strip().splitlines()
-            last = error[-1] if error else f"exit {done.returncode}"
-            raise RuntimeError(f"the earlier run of {name} failed: {last}")
-        items: list[dict[str, dict[str, str]]] = json.loads(out.read_text())
-        return items
 
 
 def seed_run(spec: ExecutorSpec, seed: TableSeed) -> dict[str, Any]:
@@ -348,17 +326,19 @@ def run_seed(run: Mapping[str, Any]) -> list[dict[str, Any]]:
 @contextmanager
 def _fixed_uuid6() -> Iterator[None]:
     """LangGraph's uuid6 checkpoint ids take their time from the (frozen) clock but a
-    random node and the process's previous id: seed the one and forget the other, so
-    the seed run's ids -- inside every seeded key and payload -- repeat."""
+    random node and the process's previous id: give uuid6 a random source of its own,
+    seeded, and forget the previous id, so the seed run's ids -- inside every seeded key
+    and payload -- repeat. Its own source, not the global one reseeded: whatever else
+    draws from the global ``random`` (first-use work a longer-lived process has already
+    done) then cannot shift the ids, so one child can seed every spec in turn
+    (:mod:`harness.authoring.seed_worker`)."""
     import langgraph.checkpoint.base.id as uuid6_module
 
-    state = random.getstate()
-    random.seed(0)
-    try:
-        with mock.patch.object(uuid6_module, "_last_v6_timestamp", None):
-            yield
-    finally:
-        random.setstate(state)
+    with (
+        mock.patch.object(uuid6_module, "random", random.Random(0)),  # noqa: S311 -- ids, not secrets
+        mock.patch.object(uuid6_module, "_last_v6_timestamp", None),
+    ):
+        yield
 
 
 __all__ = [

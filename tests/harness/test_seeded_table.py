@@ -129,6 +129,34 @@ def test_authoring_twice_gives_the_committed_bytes() -> None:
     assert first == (ROOT / "scenarios" / f"{EDITED}.json").read_text(encoding="utf-8")
 
 
+def test_a_seeded_table_does_not_depend_on_the_specs_seeded_before_it() -> None:
+    """Every seeded spec of a process runs in one child (:mod:`harness.authoring.seed_worker`);
+    what a run leaves must not depend on the runs before it in that child. uuid6 drew
+    its random bits from the reseeded global ``random`` when each run had a child of its
+    own; in a shared child, first-use draws of earlier runs shifted the ids (19 seeded
+    scenario files differed). The committed files were authored in name order
+    (``EDITED`` first); here ``ESCAPED`` goes first."""
+    for name in (ESCAPED, EDITED, ESCAPED):
+        authored = compile_spec(load_spec(ROOT / "specs" / f"{name}.yaml")).to_json()
+        assert authored == (ROOT / "scenarios" / f"{name}.json").read_text(encoding="utf-8")
+
+
+def test_a_seeding_run_that_fails_names_the_spec() -> None:
+    from harness.authoring.executor import SEED_HASHSEED
+    from harness.authoring.seed_worker import SeedWorker
+
+    worker = SeedWorker(SEED_HASHSEED)
+    try:
+        failed = r"the earlier run of broken-spec failed: ValidationError: "
+        with pytest.raises(RuntimeError, match=failed):
+            worker.run("broken-spec", {"draft": {}})
+        # The child survives a failed run and serves the next request.
+        with pytest.raises(RuntimeError, match="broken-again failed: KeyError: 'draft'"):
+            worker.run("broken-again", {"answers": {}})
+    finally:
+        worker.close()
+
+
 def test_a_tamper_that_matches_nothing_is_a_spec_error_naming_the_operation(
     tmp_path: Path,
 ) -> None:
