@@ -111,6 +111,17 @@ def gate_bundled(name: str, root: Path, capsys: pytest.CaptureFixture[str]) -> t
     return run.code, run.out + run.err
 
 
+def assert_gate_fails(
+    name: str, root: Path, capsys: pytest.CaptureFixture[str], *words: str
+) -> None:
+    """A self-test's verdict: the gate over ``name`` alone exits 1 (drift), naming the
+    scenario and each of ``words`` (what the planted fault changed)."""
+    code, out = gate_bundled(name, root, capsys)
+    assert code == 1, out
+    for word in (name, *words):
+        assert word in out, f"{word!r} not in the gate's report:\n{out}"
+
+
 def gate_process(argv: list[str], *, cwd: Path, prelude: str = "") -> Run:
     """``python -m harness <argv>`` in a fresh interpreter (``prelude`` runs first)."""
     env = {

@@ -23,7 +23,7 @@ from harness.kinds import KindFieldError, kind_named
 from harness.scenario import ScenarioError, load_scenario
 from harness.specs.compile import SpecError, load_spec
 from opx.checkpointing import DynamoDBCheckpointer, items, keys
-from tests.harness.gate_support import gate_bundled
+from tests.harness.gate_support import assert_gate_fails, gate_bundled
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -37,7 +37,7 @@ def test_the_committed_scenario_passes_unfaulted(
     assert code == 0, out
 
 
-def test_a_prune_that_deletes_the_newest_checkpoint_fails_thegate_bundled(
+def test_a_prune_that_deletes_the_newest_checkpoint_fails_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The fault the kind exists for: ``keep_latest`` dropping the newest checkpoint."""
@@ -56,26 +56,20 @@ def test_a_prune_that_deletes_the_newest_checkpoint_fails_thegate_bundled(
             )
 
     monkeypatch.setattr(DynamoDBCheckpointer, "prune", keep_oldest)
-    code, out = gate_bundled("maintenance-copy-prune-delete", tmp_path, capsys)
-    assert code == 1, out
-    assert "maintenance-copy-prune-delete" in out
-    assert "drift" in out
+    assert_gate_fails("maintenance-copy-prune-delete", tmp_path, capsys, "drift")
 
 
-def test_a_create_table_without_point_in_time_recovery_fails_thegate_bundled(
+def test_a_create_table_without_point_in_time_recovery_fails_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     schema = dataclasses.replace(
         opx.checkpointing.schema.TABLE_SCHEMA, point_in_time_recovery=False
     )
     monkeypatch.setattr(opx.checkpointing.schema, "TABLE_SCHEMA", schema)
-    code, out = gate_bundled("maintenance-create-table", tmp_path, capsys)
-    assert code == 1, out
-    assert "maintenance-create-table" in out
-    assert "point_in_time_recovery" in out
+    assert_gate_fails("maintenance-create-table", tmp_path, capsys, "point_in_time_recovery")
 
 
-def test_a_list_that_ignores_before_fails_thegate_bundled(
+def test_a_list_that_ignores_before_fails_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     listed = DynamoDBCheckpointer.list
@@ -84,12 +78,10 @@ def test_a_list_that_ignores_before_fails_thegate_bundled(
         return listed(self, config, **{**kwargs, "before": None})  # type: ignore[arg-type]
 
     monkeypatch.setattr(DynamoDBCheckpointer, "list", ignoring_before)
-    code, out = gate_bundled("maintenance-list-and-fetch", tmp_path, capsys)
-    assert code == 1, out
-    assert "maintenance-list-and-fetch" in out
+    assert_gate_fails("maintenance-list-and-fetch", tmp_path, capsys)
 
 
-def test_a_copy_that_seals_chunks_fails_thegate_bundled(
+def test_a_copy_that_seals_chunks_fails_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A copy that re-seals chunks as it does owners: every key and ttl is right and the
@@ -103,24 +95,19 @@ def test_a_copy_that_seals_chunks_fails_thegate_bundled(
                 self.client.put_item(TableName=self.table_name, Item=items.repin(item))
 
     monkeypatch.setattr(DynamoDBCheckpointer, "copy_thread", sealing_chunks)
-    code, out = gate_bundled("maintenance-copy-chunked", tmp_path, capsys)
-    assert code == 1, out
-    assert "maintenance-copy-chunked" in out
-    assert "chunk 0: pin" in out
+    assert_gate_fails("maintenance-copy-chunked", tmp_path, capsys, "chunk 0: pin")
 
 
-def test_a_create_table_that_adopts_by_default_fails_thegate_bundled(
+def test_a_create_table_that_adopts_by_default_fails_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``exist_ok`` defaulting to true: only an operation that leaves it unstated sees."""
     adopting = functools.partial(opx.checkpointing.create_table, exist_ok=True)
     monkeypatch.setattr(opx.checkpointing, "create_table", adopting)
-    code, out = gate_bundled("maintenance-create-table", tmp_path, capsys)
-    assert code == 1, out
-    assert "maintenance-create-table" in out
+    assert_gate_fails("maintenance-create-table", tmp_path, capsys)
 
 
-def test_a_prune_delete_that_stops_after_one_thread_fails_thegate_bundled(
+def test_a_prune_delete_that_stops_after_one_thread_fails_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pruned = DynamoDBCheckpointer.prune
@@ -129,9 +116,7 @@ def test_a_prune_delete_that_stops_after_one_thread_fails_thegate_bundled(
         pruned(self, list(thread_ids)[:1], **kwargs)
 
     monkeypatch.setattr(DynamoDBCheckpointer, "prune", first_only)
-    code, out = gate_bundled("maintenance-copy-prune-delete", tmp_path, capsys)
-    assert code == 1, out
-    assert "maintenance-copy-prune-delete" in out
+    assert_gate_fails("maintenance-copy-prune-delete", tmp_path, capsys)
 
 
 def test_a_prune_that_keeps_items_no_checkpoint_reads_fails_the_gate(
@@ -162,10 +147,12 @@ def test_a_prune_that_keeps_items_no_checkpoint_reads_fails_the_gate(
             )
 
     monkeypatch.setattr(DynamoDBCheckpointer, "prune", older_only)
-    code, out = gate_bundled("maintenance-edited-table", tmp_path, capsys)
-    assert code == 1, out
-    assert "maintenance-edited-table" in out
-    assert "orphan ns|checkpoint-0 write r" in out
+    assert_gate_fails(
+        "maintenance-edited-table",
+        tmp_path,
+        capsys,
+        "orphan ns|checkpoint-0 write r",
+    )
 
 
 def test_keys_that_leave_the_last_escaped_character_raw_fail_the_gate(
@@ -174,10 +161,7 @@ def test_keys_that_leave_the_last_escaped_character_raw_fail_the_gate(
     """An escape one character short (``%`` left as is): the renamed checkpoint, stored
     as ``%25``, is looked up under another key and is not found."""
     monkeypatch.setattr(keys, "_ESCAPE_AT_OR_BELOW", 0x24)
-    code, out = gate_bundled("maintenance-edited-table", tmp_path, capsys)
-    assert code == 1, out
-    assert "maintenance-edited-table" in out
-    assert "%25&" in out
+    assert_gate_fails("maintenance-edited-table", tmp_path, capsys, "%25&")
 
 
 def test_a_create_table_that_adopts_any_refusal_fails_the_gate(
@@ -194,10 +178,7 @@ def test_a_create_table_that_adopts_any_refusal_fails_the_gate(
                 raise
 
     monkeypatch.setattr(opx.checkpointing, "create_table", adopting)
-    code, out = gate_bundled("maintenance-create-table", tmp_path, capsys)
-    assert code == 1, out
-    assert "maintenance-create-table" in out
-    assert "UnrecognizedClientException" in out
+    assert_gate_fails("maintenance-create-table", tmp_path, capsys, "UnrecognizedClientException")
 
 
 def test_a_list_that_refuses_limit_one_fails_the_gate(
@@ -211,9 +192,7 @@ def test_a_list_that_refuses_limit_one_fails_the_gate(
         return listed(self, config, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(DynamoDBCheckpointer, "list", refusing_one)
-    code, out = gate_bundled("maintenance-list-and-fetch", tmp_path, capsys)
-    assert code == 1, out
-    assert "maintenance-list-and-fetch" in out
+    assert_gate_fails("maintenance-list-and-fetch", tmp_path, capsys)
 
 
 def test_checks_that_judge_the_executors_own_run_say_why_they_do_not_apply() -> None:

@@ -53,7 +53,7 @@ def _delete_then_invoke(
     return report
 
 
-def test_deleting_before_invoking_fails_thegate_bundled(
+def test_deleting_before_invoking_fails_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(opx.redrive, "redrive", _delete_then_invoke)
@@ -71,7 +71,7 @@ def _record_as_event(body: str | dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-def test_reading_the_record_instead_of_its_payload_fails_thegate_bundled(
+def test_reading_the_record_instead_of_its_payload_fails_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(opx.redrive, "event_of", _record_as_event)
@@ -80,7 +80,7 @@ def test_reading_the_record_instead_of_its_payload_fails_thegate_bundled(
     assert "redrive-interrupted-resume" in out
 
 
-def test_a_dry_run_that_invokes_fails_thegate_bundled(
+def test_a_dry_run_that_invokes_fails_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = opx.redrive.redrive
@@ -111,7 +111,7 @@ def test_a_redrive_scenario_names_its_command() -> None:
     assert raised.value.field == "redrive"
 
 
-def test_an_executor_that_restarts_instead_of_resuming_fails_thegate_bundled(
+def test_an_executor_that_restarts_instead_of_resuming_fails_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The executor never finds the interrupted execution's checkpoint, so the redriven
