@@ -796,9 +796,11 @@ def _edge_outputs(result: ReplayResult) -> None:
         {
             "agent": "risk-blast-radius",
             "code": "CONTRACT_VIOLATION",
-            # 1e999 is read as infinity: not finite, rather than over 1.
+            # 1e999 is read as infinity: not finite, rather than over 1 -- the answer's
+            # confidence and its recommendation's alike.
             "message": "output violates the agent contract at: confidence [finite_number]; "
-            "findings.recommendations.0.description [string_too_short]",
+            "findings.recommendations.0.description [string_too_short]; "
+            "findings.recommendations.0.confidence [finite_number]",
         },
     ]
     # The object right after a stray "{" is found, not one nested inside it.
