@@ -294,14 +294,15 @@ def baseline_gate(workdir: Path, checks: str) -> subprocess.CompletedProcess[byt
         capture_output=True,
         check=False,
     )
-    if gate.returncode == 0:
-        report = workdir / "coverage.json"
-        subprocess.run([*run, "json", "-q", "-o", str(report)], cwd=workdir, env=env, check=True)
-        files = json.loads(report.read_text(encoding="utf-8"))["files"]
-        lines = {name: sorted(f["executed_lines"]) for name, f in files.items()}
-        (workdir / "gate-lines.json").write_text(
-            json.dumps(lines, indent=1, sort_keys=True) + "\n", encoding="utf-8"
-        )
+    # Written whatever the exit code: a workdir measured before the baseline ran under
+    # coverage gets its lines here too (``gate_coverage``), and they are the lines run.
+    report = workdir / "coverage.json"
+    subprocess.run([*run, "json", "-q", "-o", str(report)], cwd=workdir, env=env, check=True)
+    files = json.loads(report.read_text(encoding="utf-8"))["files"]
+    lines = {name: sorted(f["executed_lines"]) for name, f in files.items()}
+    (workdir / "gate-lines.json").write_text(
+        json.dumps(lines, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return gate
 
 
